@@ -1,4 +1,4 @@
-import Type, { type Static, type TSchema } from 'typebox';
+import Type, { type Static, type TProperties, type TSchema } from 'typebox';
 import { Compile, type Validator } from 'typebox/compile';
 
 /**
@@ -16,7 +16,7 @@ export const Envelope = Type.Object(
     causationId: Type.Union([Type.String({ minLength: 1, maxLength: 200 }), Type.Null()]),
     data: Type.Unknown(),
   },
-  { additionalProperties: false },
+  // Tolerant: a later envelope field (a trace header, say) must not break older consumers.
 );
 export type Envelope<Data = unknown> = Omit<Static<typeof Envelope>, 'data'> & { data: Data };
 
@@ -27,7 +27,7 @@ export interface MessageContract<Name extends string = string, Schema extends TS
   readonly type: Name;
   readonly version: number;
   readonly schema: Schema;
-  readonly validator: Validator<{}, Schema>;
+  readonly validator: Validator<TProperties, Schema>;
 }
 
 export type MessageData<Contract extends MessageContract> = Static<Contract['schema']>;
