@@ -1,0 +1,4 @@
+export * from './roles.js';
+export * from './jwt.js';
+export * from './internal.js';
+export * from './dev-keys.js';
