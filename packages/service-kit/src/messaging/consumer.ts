@@ -1,0 +1,289 @@
+import type { ConsumerMessages, JetStreamClient, JsMsg } from '@nats-io/jetstream';
+import type { Envelope, MessageContract, MessageData } from '@shop/contracts';
+import type { Registry } from 'prom-client';
+import type { DataSource, EntityManager } from 'typeorm';
+import { runWithContext } from '../context.js';
+import type { Logger } from '../logger.js';
+import { computeBackoff, type BackoffPolicy } from './backoff.js';
+import { publishDeadLetter } from './dead-letter.js';
+import { describeErrors, parseEnvelope } from './envelope.js';
+import { messagingMetrics, type MessagingMetrics } from './metrics.js';
+import type { Namespace } from './namespace.js';
+
+export interface MessageHandlerContext {
+  /** The transaction the inbox row was written in: write state and enqueue messages with it. */
+  manager: EntityManager;
+  envelope: Envelope;
+  /** 1 on first delivery. */
+  deliveryCount: number;
+  logger: Logger;
+}
+
+export interface MessageHandler<Contract extends MessageContract = MessageContract> {
+  contract: Contract;
+  handle(data: MessageData<Contract>, context: MessageHandlerContext): Promise<void>;
+}
+
+/** Pairs a contract with its handler, typing `data` from the contract's schema. */
+export function defineHandler<Contract extends MessageContract>(
+  contract: Contract,
+  handle: (data: MessageData<Contract>, context: MessageHandlerContext) => Promise<void>,
+): MessageHandler<Contract> {
+  return { contract, handle };
+}
+
+export interface ConsumerRunnerSettings {
+  js: JetStreamClient;
+  dataSource: DataSource;
+  namespace: Namespace;
+  logger: Logger;
+  registry?: Registry;
+  /** Bare stream name and durable, as given to `ensureConsumer`. */
+  stream: string;
+  durable: string;
+  // Each handler's type is erased here so handlers of different contracts fit one list.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  handlers: MessageHandler<any>[];
+  /** Messages handled at once by this replica. Default 8. */
+  concurrency?: number;
+  /** Delay of the nak after a failed attempt, by delivery number. Default 1 s doubling to 60 s. */
+  retry?: BackoffPolicy;
+}
+
+export interface ConsumerRunner {
+  /** Stops pulling, hands back unstarted messages, and waits for in-flight ones. Idempotent. */
+  stop(): Promise<void>;
+}
+
+const INBOX_INSERT = `
+  INSERT INTO inbox (consumer, message_id) VALUES ($1, $2)
+  ON CONFLICT DO NOTHING
+  RETURNING 1`;
+
+type Outcome = 'handled' | 'duplicate';
+
+/**
+ * Runs handlers for a durable pull consumer, exactly once in effect:
+ *
+ * - a message that can never succeed (not JSON, bad envelope, unknown version, data failing its
+ *   schema) goes straight to the dead-letter stream;
+ * - a type with no handler is acked and skipped (the filter subject may cover more types than
+ *   this service cares about);
+ * - otherwise one transaction inserts (consumer, message id) into the inbox and runs the
+ *   handler; a duplicate (row already there) is acked without running it. The ack comes after
+ *   commit, so a crash in between only causes a redelivery that the inbox absorbs;
+ * - a failure naks with exponential delay; after the consumer's max_deliver the message is
+ *   dead-lettered, logged by id and type, counted, and acked.
+ */
+export async function startConsumer(settings: ConsumerRunnerSettings): Promise<ConsumerRunner> {
+  const { js, dataSource, namespace, durable } = settings;
+  const concurrency = Math.max(1, settings.concurrency ?? 8);
+  const retry = settings.retry ?? { initialMs: 1_000, maxMs: 60_000, jitter: 0.2 };
+  const logger = settings.logger.child({ consumer: durable });
+  const metrics: MessagingMetrics | undefined = settings.registry
+    ? messagingMetrics(settings.registry)
+    : undefined;
+
+  const handlers = new Map<string, Map<number, MessageHandler>>();
+  for (const handler of settings.handlers as MessageHandler[]) {
+    const versions = handlers.get(handler.contract.type) ?? new Map<number, MessageHandler>();
+    if (versions.has(handler.contract.version)) {
+      throw new Error(
+        `${durable}: two handlers for ${handler.contract.type} v${handler.contract.version}`,
+      );
+    }
+    versions.set(handler.contract.version, handler);
+    handlers.set(handler.contract.type, versions);
+  }
+
+  const stream = namespace.stream(settings.stream);
+  const consumer = await js.consumers.get(stream, durable);
+  // The consumer's own config is the source of truth for when the last delivery is, and for
+  // how often to tell the server a long handler is still working.
+  const { config } = await consumer.info();
+  const maxDeliver = config.max_deliver ?? -1;
+  const ackWaitMs = Math.max(1, (config.ack_wait ?? 30_000_000_000) / 1_000_000);
+
+  let stopping = false;
+  const inFlight = new Set<Promise<void>>();
+  const messages: ConsumerMessages = await consumer.consume({ max_messages: concurrency });
+  void logNotifications(messages, logger);
+
+  async function deadLetter(
+    msg: JsMsg,
+    envelope: Envelope | null,
+    error: string,
+    raw?: string,
+  ): Promise<void> {
+    const type = envelope?.type ?? 'unknown';
+    try {
+      await publishDeadLetter(js, namespace, msg, {
+        envelope,
+        ...(raw === undefined ? {} : { raw }),
+        error,
+        consumer: durable,
+      });
+    } catch (publishError) {
+      // Not acked: while deliveries remain, the server tries again and so do we.
+      logger.error(
+        { err: publishError, messageId: envelope?.id, type },
+        'could not publish dead letter',
+      );
+      msg.nak(computeBackoff(msg.info.deliveryCount, retry));
+      return;
+    }
+    msg.ack();
+    metrics?.deadLettered.inc({ consumer: durable, type });
+    logger.error(
+      {
+        messageId: envelope?.id,
+        type,
+        version: envelope?.version,
+        correlationId: envelope?.correlationId,
+        deliveries: msg.info.deliveryCount,
+        streamSequence: msg.info.streamSequence,
+        error,
+      },
+      `message ${envelope?.id ?? `#${msg.info.streamSequence}`} (${type}) dead-lettered`,
+    );
+  }
+
+  async function runHandler(
+    handler: MessageHandler,
+    envelope: Envelope,
+    msg: JsMsg,
+  ): Promise<Outcome> {
+    const context = { correlationId: envelope.correlationId, causationId: envelope.id };
+    // Keeps the server from redelivering to another replica while a slow handler works.
+    const heartbeat = setInterval(() => msg.working(), Math.max(100, ackWaitMs / 2));
+    try {
+      return await runWithContext(context, () =>
+        dataSource.transaction(async (manager): Promise<Outcome> => {
+          const inserted = (await manager.query(INBOX_INSERT, [durable, envelope.id])) as unknown[];
+          if (inserted.length === 0) return 'duplicate';
+          await handler.handle(envelope.data, {
+            manager,
+            envelope,
+            deliveryCount: msg.info.deliveryCount,
+            logger,
+          });
+          return 'handled';
+        }),
+      );
+    } finally {
+      clearInterval(heartbeat);
+    }
+  }
+
+  async function process(msg: JsMsg): Promise<void> {
+    const parsed = parseEnvelope(msg.data);
+    if (!parsed.ok) return deadLetter(msg, null, parsed.error, msg.string());
+    const envelope = parsed.envelope;
+    const { type, version } = envelope;
+    if (namespace.strip(msg.subject) !== type) {
+      return deadLetter(
+        msg,
+        envelope,
+        `envelope type ${type} does not match subject ${msg.subject}`,
+      );
+    }
+    const versions = handlers.get(type);
+    if (!versions) {
+      logger.debug({ messageId: envelope.id, type }, 'no handler for message type; skipped');
+      msg.ack();
+      return;
+    }
+    const handler = versions.get(version);
+    if (!handler) {
+      return deadLetter(msg, envelope, `${type} v${version} is not a version this consumer reads`);
+    }
+    if (!handler.contract.validator.Check(envelope.data)) {
+      const errors = describeErrors(handler.contract.validator.Errors(envelope.data));
+      return deadLetter(msg, envelope, `invalid data for ${type} v${version}: ${errors}`);
+    }
+
+    let outcome: Outcome;
+    try {
+      outcome = await runHandler(handler, envelope, msg);
+    } catch (error) {
+      metrics?.failed.inc({ consumer: durable, type });
+      const deliveries = msg.info.deliveryCount;
+      const message = error instanceof Error ? error.message : String(error);
+      if (maxDeliver > 0 && deliveries >= maxDeliver) {
+        return deadLetter(msg, envelope, message);
+      }
+      const delayMs = computeBackoff(deliveries, retry);
+      logger.warn(
+        { err: error, messageId: envelope.id, type, deliveries, retryInMs: delayMs },
+        'handler failed; message will be redelivered',
+      );
+      msg.nak(delayMs);
+      return;
+    }
+    msg.ack();
+    if (outcome === 'duplicate') {
+      metrics?.duplicates.inc({ consumer: durable, type });
+      logger.debug({ messageId: envelope.id, type }, 'duplicate message skipped');
+    } else {
+      metrics?.handled.inc({ consumer: durable, type });
+    }
+  }
+
+  async function loop(): Promise<void> {
+    for await (const msg of messages) {
+      while (inFlight.size >= concurrency) await Promise.race(inFlight);
+      if (stopping) {
+        // Pulled but not started: hand it back now rather than after ack_wait.
+        msg.nak();
+        continue;
+      }
+      const work: Promise<void> = process(msg)
+        .catch((error: unknown) => {
+          // process() handles its own failures; this is a bug guard so the loop survives.
+          logger.error({ err: error }, 'unexpected error processing message');
+          msg.nak(computeBackoff(msg.info.deliveryCount, retry));
+        })
+        .finally(() => inFlight.delete(work));
+      inFlight.add(work);
+    }
+    // The iterator ends on its own only if the connection closed under us.
+    if (!stopping) logger.error('message iterator ended while the consumer was running');
+  }
+
+  const running = loop().catch((error: unknown) => {
+    if (!stopping) logger.error({ err: error }, 'consumer stopped unexpectedly');
+  });
+  logger.info({ stream, concurrency, maxDeliver }, 'consumer started');
+
+  let stopped: Promise<void> | undefined;
+  return {
+    stop() {
+      stopped ??= (async () => {
+        stopping = true;
+        const closed = messages.close();
+        await running;
+        await Promise.allSettled([...inFlight]);
+        await closed;
+        logger.info('consumer stopped');
+      })();
+      return stopped;
+    },
+  };
+}
+
+async function logNotifications(messages: ConsumerMessages, logger: Logger): Promise<void> {
+  for await (const status of messages.status()) {
+    switch (status.type) {
+      case 'heartbeats_missed':
+      case 'consumer_not_found':
+      case 'stream_not_found':
+      case 'consumer_deleted':
+      case 'no_responders':
+      case 'exceeded_limits':
+        logger.warn({ status }, 'consumer status');
+        break;
+      default:
+        break;
+    }
+  }
+}

@@ -1,0 +1,50 @@
+// Public API of reliable messaging; the service-kit barrel re-exports this file.
+export { computeBackoff, sleep, type BackoffPolicy } from './backoff.js';
+export { connectNats, type NatsConnectSettings } from './connection.js';
+export {
+  defineHandler,
+  startConsumer,
+  type ConsumerRunner,
+  type ConsumerRunnerSettings,
+  type MessageHandler,
+  type MessageHandlerContext,
+} from './consumer.js';
+export { deadLetterSubject, type DeadLetter } from './dead-letter.js';
+export {
+  buildEnvelope,
+  describeErrors,
+  InvalidMessageError,
+  parseEnvelope,
+  type EnvelopeOptions,
+  type ParsedEnvelope,
+} from './envelope.js';
+export {
+  messagingMetrics,
+  registerOutboxGauges,
+  type MessagingMetrics,
+  type OutboxBacklog,
+} from './metrics.js';
+export { CreateOutboxAndInbox1767225600000, messagingMigrations } from './migrations.js';
+export {
+  createNamespace,
+  DEAD_LETTER_STREAM,
+  DEAD_LETTER_SUBJECT_ROOT,
+  type Namespace,
+} from './namespace.js';
+export { enqueueMessage, outboxChannel } from './outbox.js';
+export {
+  ensureConsumer,
+  ensureDeadLetterStream,
+  ensureStream,
+  type ConsumerSpec,
+  type ResolvedConsumer,
+  type StreamSpec,
+} from './provisioning.js';
+export {
+  pruneInbox,
+  pruneOutbox,
+  readOutboxBacklog,
+  startOutboxRelay,
+  type OutboxRelay,
+  type OutboxRelaySettings,
+} from './relay.js';
