@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { withDefaultAddresses } from '@shop/service-kit';
 import type { ProcessSpec } from './processes.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -8,44 +9,19 @@ export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 export const PROGRAMS = ['users', 'inventory', 'payments', 'orders', 'gateway'] as const;
 export type ProgramName = (typeof PROGRAMS)[number];
 
-const DEFAULT_PORTS: Record<string, number> = {
-  GATEWAY_PORT: 8080,
-  USERS_PORT: 3001,
-  ORDERS_PORT: 3002,
-  INVENTORY_PORT: 3003,
-  PAYMENTS_PORT: 3004,
-  PAYMENT_PROVIDER_PORT: 3005,
-};
-
-export interface DevelopmentSecrets {
-  internalApiToken: string;
-  jwtPrivateKey: string;
-  jwtPublicKey: string;
-}
-
 /**
  * The environment every program of one running system shares. Anything already set wins;
  * each upstream URL defaults to the matching port, so changing a port changes both ends.
+ * Signing keys and the internal credential are not set here: when the environment has none,
+ * every service reads the same git-ignored development file (service-kit's resolveAuthSecrets).
  */
-export function systemEnvironment(
-  base: NodeJS.ProcessEnv,
-  secrets: DevelopmentSecrets,
-): NodeJS.ProcessEnv {
+export function systemEnvironment(base: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...base };
   env.DATABASE_URL ??= 'postgres://postgres@127.0.0.1:5432/shop';
   env.NATS_URL ??= 'nats://127.0.0.1:4222';
   env.REDIS_URL ??= 'redis://127.0.0.1:6379';
   env.LOG_LEVEL ??= 'info';
-  for (const [name, port] of Object.entries(DEFAULT_PORTS)) env[name] ??= String(port);
-  env.USERS_URL ??= `http://127.0.0.1:${env.USERS_PORT}`;
-  env.ORDERS_URL ??= `http://127.0.0.1:${env.ORDERS_PORT}`;
-  env.INVENTORY_URL ??= `http://127.0.0.1:${env.INVENTORY_PORT}`;
-  env.PAYMENTS_URL ??= `http://127.0.0.1:${env.PAYMENTS_PORT}`;
-  env.PAYMENT_PROVIDER_URL ??= `http://127.0.0.1:${env.PAYMENT_PROVIDER_PORT}`;
-  env.INTERNAL_API_TOKEN ??= secrets.internalApiToken;
-  env.JWT_PUBLIC_KEY ??= secrets.jwtPublicKey;
-  env.JWT_PRIVATE_KEY ??= secrets.jwtPrivateKey;
-  return env;
+  return withDefaultAddresses(env);
 }
 
 export function programSpec(name: ProgramName, env: NodeJS.ProcessEnv): ProcessSpec {

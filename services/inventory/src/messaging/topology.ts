@@ -1,0 +1,10 @@
+import { streamSubjects } from '@shop/contracts';
+import type { ConsumerDefinition, StreamSpec } from '@shop/service-kit';
+
+/** The stream of everything inventory publishes (its events) and is asked (its commands). */
+export const inventoryStreams: StreamSpec[] = [
+  { name: 'INVENTORY', subjects: [...streamSubjects.inventory] },
+];
+
+/** The durable consumers inventory reads with, one per stream it listens to. */
+export const inventoryConsumers: ConsumerDefinition[] = [];

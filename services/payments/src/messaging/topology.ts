@@ -1,0 +1,10 @@
+import { streamSubjects } from '@shop/contracts';
+import type { ConsumerDefinition, StreamSpec } from '@shop/service-kit';
+
+/** The stream of everything payments publishes (its events) and is asked (its commands). */
+export const paymentsStreams: StreamSpec[] = [
+  { name: 'PAYMENTS', subjects: [...streamSubjects.payments] },
+];
+
+/** The durable consumers payments reads with, one per stream it listens to. */
+export const paymentsConsumers: ConsumerDefinition[] = [];
