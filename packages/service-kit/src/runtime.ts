@@ -1,3 +1,4 @@
+import type { AddressInfo } from 'node:net';
 import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import Type, { type Static } from 'typebox';
@@ -96,7 +97,15 @@ export interface RunningService {
  * (optional at runtime), then HTTP. Shutdown runs the reverse: stop HTTP and finish in-flight
  * requests, stop consumers and the relay, drain NATS, then close Redis and the database.
  */
-export async function startService(definition: ServiceDefinition): Promise<RunningService> {
+export interface StartOptions {
+  /** What shutdown calls when done; tests pass a no-op instead of process.exit. */
+  exit?: (code: number) => void;
+}
+
+export async function startService(
+  definition: ServiceDefinition,
+  options: StartOptions = {},
+): Promise<RunningService> {
   const { name, environment: env } = definition;
   const logger = createLogger({ service: name, level: env.LOG_LEVEL });
   const registry = createMetricsRegistry(name);
@@ -180,11 +189,15 @@ export async function startService(definition: ServiceDefinition): Promise<Runni
     ],
   });
   await definition.register(app, infrastructure);
-  const address = await app.listen({ port: definition.port, host: definition.host ?? '0.0.0.0' });
+  await app.listen({ port: definition.port, host: definition.host ?? '0.0.0.0' });
+  // The bound port, not the requested one: tests ask for port 0.
+  const { port } = app.server.address() as AddressInfo;
+  const address = `http://127.0.0.1:${port}`;
 
   const shutdown = createShutdown({
     logger,
     timeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+    ...(options.exit ? { exit: options.exit } : {}),
     steps: [
       { name: 'http', run: () => app.close() },
       {

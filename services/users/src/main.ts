@@ -1,17 +1,6 @@
 import { loadConfig, startService } from '@shop/service-kit';
-import { registerUsersApp } from './app.js';
 import { UsersConfig } from './config.js';
-import { usersDatabase } from './db/index.js';
-import { usersConsumers, usersStreams } from './messaging/topology.js';
+import { usersService } from './service.js';
 
-const config = loadConfig(UsersConfig);
-const service = await startService({
-  name: 'users',
-  port: config.USERS_PORT,
-  environment: config,
-  database: usersDatabase,
-  streams: usersStreams,
-  consumers: usersConsumers,
-  register: registerUsersApp,
-});
+const service = await startService(usersService(loadConfig(UsersConfig)));
 service.shutdown.install();

@@ -1,0 +1,18 @@
+import type { ServiceDefinition } from '@shop/service-kit';
+import { registerUsersApp } from './app.js';
+import type { UsersConfig } from './config.js';
+import { usersDatabase } from './db/index.js';
+import { usersConsumers, usersStreams } from './messaging/topology.js';
+
+/** Everything that makes this process the users service; main.ts and the tests start it. */
+export function usersService(config: UsersConfig): ServiceDefinition {
+  return {
+    name: 'users',
+    port: config.USERS_PORT,
+    environment: config,
+    database: usersDatabase,
+    streams: usersStreams,
+    consumers: usersConsumers,
+    register: registerUsersApp,
+  };
+}
