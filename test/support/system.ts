@@ -88,7 +88,9 @@ export async function startSystem(
       await waitUntilReady(program);
     } catch (error) {
       const tail = (logs.get(name) ?? []).slice(-30).join('\n');
-      throw new Error(`${(error as Error).message}\n--- last lines of ${name} ---\n${tail}`);
+      throw new Error(`${(error as Error).message}\n--- last lines of ${name} ---\n${tail}`, {
+        cause: error,
+      });
     }
   };
 
