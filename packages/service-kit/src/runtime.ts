@@ -1,4 +1,5 @@
 import type { AddressInfo } from 'node:net';
+import { SERVICE_NAMES, streamSubjects } from '@shop/contracts';
 import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import Type, { type Static } from 'typebox';
@@ -91,6 +92,13 @@ export interface RunningService {
   shutdown: Shutdown;
 }
 
+/** The stream a service owns: its name upper-cased, carrying its events and commands. */
+export function serviceStream(name: string): StreamSpec {
+  const service = SERVICE_NAMES.find((candidate) => candidate.toUpperCase() === name);
+  if (!service) throw new Error(`no service owns a stream named ${name}`);
+  return { name, subjects: [...streamSubjects[service]] };
+}
+
 /**
  * Starts a domain service in the order its dependencies need: database (created and migrated),
  * NATS (waited for), streams and consumers (provisioned idempotently), the outbox relay, Redis
@@ -133,6 +141,13 @@ export async function startService(
   const namespace = createNamespace(env.NATS_NAMESPACE);
   await ensureDeadLetterStream(jsm, namespace);
   for (const stream of definition.streams) await ensureStream(jsm, namespace, stream);
+  // A consumer may start before the service owning its stream (everything boots at once). The
+  // owner's stream spec is known from the contracts, so the reader creates the same stream
+  // idempotently instead of failing or waiting.
+  for (const consumer of definition.consumers) {
+    if (definition.streams.some((stream) => stream.name === consumer.stream)) continue;
+    await ensureStream(jsm, namespace, serviceStream(consumer.stream));
+  }
 
   const relay: OutboxRelay = await startOutboxRelay({
     dataSource,

@@ -1,8 +1,7 @@
-import { streamSubjects } from '@shop/contracts';
-import type { ConsumerDefinition, StreamSpec } from '@shop/service-kit';
+import { serviceStream, type ConsumerDefinition, type StreamSpec } from '@shop/service-kit';
 
 /** The stream of everything users publishes (its events) and is asked (its commands). */
-export const usersStreams: StreamSpec[] = [{ name: 'USERS', subjects: [...streamSubjects.users] }];
+export const usersStreams: StreamSpec[] = [serviceStream('USERS')];
 
 /** The durable consumers users reads with, one per stream it listens to. */
 export const usersConsumers: ConsumerDefinition[] = [];
