@@ -1,6 +1,7 @@
 export * from './context.js';
 export * from './logger.js';
 export * from './metrics.js';
+export * from './counters.js';
 export * from './config.js';
 export * from './errors.js';
 export * from './auth/index.js';

@@ -1,8 +1,10 @@
 import {
+  createAccessTokenVerifier,
   createLogger,
   createRedis,
   createShutdown,
   loadConfig,
+  loadOrCreateDevKeyPair,
   withDefaultAddresses,
 } from '@shop/service-kit';
 import { buildGatewayApp } from './app.js';
@@ -10,8 +12,12 @@ import { GatewayConfig } from './config.js';
 
 const config = loadConfig(GatewayConfig, withDefaultAddresses(process.env));
 const logger = createLogger({ service: 'gateway', level: config.LOG_LEVEL });
+// The gateway only verifies: it needs the public key, never the private one or the internal
+// credential, so it reads the dev key file only when no key is configured.
+const publicKey = config.JWT_PUBLIC_KEY ?? (await loadOrCreateDevKeyPair()).publicKey;
+const verifier = createAccessTokenVerifier({ publicKey });
 const redis = createRedis(config.REDIS_URL, logger);
-const app = await buildGatewayApp({ config, logger, redis });
+const app = await buildGatewayApp({ config, logger, redis, verifier });
 const address = await app.listen({ port: config.GATEWAY_PORT, host: '0.0.0.0' });
 logger.info({ address }, 'gateway started');
 

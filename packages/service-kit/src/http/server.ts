@@ -40,6 +40,8 @@ export interface HttpServerOptions {
   openapi?: { title?: string; version?: string; description?: string };
   /** Behind the gateway or a load balancer, so `request.ip` is the client's. */
   trustProxy?: boolean;
+  /** What GET /docs/json serves; default this server's own document (the gateway merges). */
+  docs?: () => Promise<unknown>;
 }
 
 function describeSecurity(auth: unknown): Record<string, string[]>[] | undefined {
@@ -152,8 +154,9 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
 
   registerHealthRoutes(app, checks);
   registerMetrics(app, registry);
+  const docs = options.docs;
   app.get('/docs/json', { config: { auth: 'public' }, schema: { hide: true } }, async () =>
-    app.swagger(),
+    docs ? docs() : app.swagger(),
   );
 
   return app;
