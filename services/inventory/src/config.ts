@@ -1,9 +1,21 @@
 import Type, { type Static } from 'typebox';
-import { Port, ServiceEnvironment } from '@shop/service-kit';
+import { PositiveInteger, ServiceEnvironment } from '@shop/service-kit';
 
 /** The inventory service's environment, checked at start: a bad value stops it with one clear line. */
 export const InventoryConfig = Type.Object({
   ...ServiceEnvironment,
-  INVENTORY_PORT: Port(3003),
+  // 0 asks the OS for a free port (tests).
+  INVENTORY_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3003 }),
+  /**
+   * How long a reservation holds stock before the sweeper gives it back. Must exceed the longest
+   * a live saga holds stock before shipping (orders checks that against its own settings).
+   */
+  RESERVATION_TTL_SECONDS: PositiveInteger(3600),
+  /** How often the sweeper looks for expired reservations. */
+  RESERVATION_SWEEP_INTERVAL_MS: PositiveInteger(30_000),
+  /** Prefix of every Redis key, so several systems (tests) can share one Redis. */
+  REDIS_KEY_PREFIX: Type.String({ default: '', maxLength: 100 }),
+  /** Upper bound on how stale a cached availability can be if an update was lost. */
+  AVAILABILITY_CACHE_TTL_SECONDS: PositiveInteger(300),
 });
 export type InventoryConfig = Static<typeof InventoryConfig>;

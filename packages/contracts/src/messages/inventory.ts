@@ -200,6 +200,9 @@ export const StockChanged = defineMessage(
     reason: Type.String({ minLength: 1 }),
     orderId: Type.Union([Uuid, Type.Null()]),
     changedAt: Timestamp,
+    // Grows with every change of the product's stock row, so a reader (inventory's own
+    // availability cache) can drop an event older than what it holds.
+    version: Type.Optional(Type.Integer({ minimum: 1 })),
   }),
 );
 export type StockChanged = MessageData<typeof StockChanged>;

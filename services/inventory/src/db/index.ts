@@ -1,12 +1,19 @@
 import { AuditLog, createAuditLogsMigration, messagingMigrations } from '@shop/service-kit';
+import { InventoryItem } from './entities/inventory-item.entity.js';
+import { InventoryTransaction } from './entities/inventory-transaction.entity.js';
+import { Product } from './entities/product.entity.js';
+import { Reservation } from './entities/reservation.entity.js';
+import { Shipment } from './entities/shipment.entity.js';
+import { CreateCatalogAndStock1767400000000 } from './migrations/1767400000000-create-catalog-and-stock.js';
 
 /** The inventory schema: what the service owns, and the migrations that build it. */
 export const inventoryDatabase = {
   schema: 'inventory',
   role: 'inventory_svc',
-  entities: [AuditLog],
+  entities: [AuditLog, Product, InventoryItem, InventoryTransaction, Reservation, Shipment],
   migrations: [
     ...messagingMigrations,
     createAuditLogsMigration({ entityTypes: ['product', 'inventory', 'shipment'] }),
+    CreateCatalogAndStock1767400000000,
   ],
 };
