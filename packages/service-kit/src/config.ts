@@ -119,9 +119,10 @@ export const LogLevel = (fallback: (typeof LOG_LEVELS)[number] = 'info') =>
     { default: fallback, description: 'pino log level' },
   );
 
+// 0 asks the system for a free port: tests start services side by side with it.
 export const Port = (fallback?: number) =>
   Type.Integer({
-    minimum: 1,
+    minimum: 0,
     maximum: 65535,
     ...(fallback === undefined ? {} : { default: fallback }),
   });

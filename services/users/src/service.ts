@@ -13,6 +13,6 @@ export function usersService(config: UsersConfig): ServiceDefinition {
     database: usersDatabase,
     streams: usersStreams,
     consumers: usersConsumers,
-    register: registerUsersApp,
+    register: (app, infrastructure) => registerUsersApp(app, infrastructure, config),
   };
 }

@@ -47,3 +47,28 @@ export async function retryOnConcurrentCatalogUpdate<T>(
     }
   }
 }
+
+/**
+ * A database error as it may be logged. TypeORM's QueryFailedError carries the statement's
+ * parameters, and Postgres's `detail` can hold the whole failing row ("Failing row contains
+ * (...)"): logged as they are, they would put password hashes or provider tokens in a log line.
+ * Only what an operator needs is kept: the SQLSTATE, the table and the constraint.
+ */
+export function describeDatabaseError(error: unknown): string | undefined {
+  const code = pgErrorCode(error);
+  if (code === undefined) return undefined;
+  const record = error as {
+    constraint?: unknown;
+    table?: unknown;
+    driverError?: { constraint?: unknown; table?: unknown };
+  };
+  const constraint = record.constraint ?? record.driverError?.constraint;
+  const table = record.table ?? record.driverError?.table;
+  const parts = [
+    `code ${code}`,
+    typeof table === 'string' ? `table ${table}` : null,
+    typeof constraint === 'string' ? `constraint ${constraint}` : null,
+  ].filter(Boolean);
+  const kind = error instanceof Error ? error.name : 'database error';
+  return `${kind} (${parts.join(', ')})`;
+}

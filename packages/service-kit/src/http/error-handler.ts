@@ -1,3 +1,4 @@
+import { describeDatabaseError } from '../db/pg-errors.js';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import {
   AppError,
@@ -141,8 +142,11 @@ export function sendProblem(
 
 export function errorHandler(error: unknown, request: FastifyRequest, reply: FastifyReply) {
   const { problem, headers } = problemFor(error);
-  if (problem.status >= 500) request.log.error({ err: error }, 'request failed');
-  else request.log.info({ code: problem.code, status: problem.status }, 'request rejected');
+  if (problem.status >= 500) {
+    // A database error is logged by its code alone: its parameters may hold secrets.
+    const databaseError = describeDatabaseError(error);
+    request.log.error(databaseError ? { databaseError } : { err: error }, 'request failed');
+  } else request.log.info({ code: problem.code, status: problem.status }, 'request rejected');
   return sendProblem(reply, problem, headers);
 }
 

@@ -1,12 +1,17 @@
 import { AuditLog, createAuditLogsMigration, messagingMigrations } from '@shop/service-kit';
+import { UserAddress } from './entities/address.entity.js';
+import { UserPaymentMethod } from './entities/payment-method.entity.js';
+import { User } from './entities/user.entity.js';
+import { CreateAccounts1795624206186 } from './migrations/1795624206186-create-accounts.js';
 
 /** The users schema: what the service owns, and the migrations that build it. */
 export const usersDatabase = {
   schema: 'users',
   role: 'users_svc',
-  entities: [AuditLog],
+  entities: [AuditLog, User, UserAddress, UserPaymentMethod],
   migrations: [
     ...messagingMigrations,
     createAuditLogsMigration({ entityTypes: ['user', 'address', 'payment_method'] }),
+    CreateAccounts1795624206186,
   ],
 };

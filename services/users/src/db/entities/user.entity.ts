@@ -1,0 +1,28 @@
+import { Column, Entity } from 'typeorm';
+import { SoftDeletableRecord, type Role } from '@shop/service-kit';
+
+/** An account. `passwordHash` never leaves the service: views are built field by field. */
+@Entity({ name: 'users' })
+export class User extends SoftDeletableRecord {
+  /** As typed at registration; compared case-insensitively (unique on lower(email)). */
+  @Column({ name: 'email', type: 'varchar', length: 254 })
+  email!: string;
+
+  @Column({ name: 'password_hash', type: 'varchar', length: 255 })
+  passwordHash!: string;
+
+  @Column({ name: 'first_name', type: 'varchar', length: 100 })
+  firstName!: string;
+
+  @Column({ name: 'last_name', type: 'varchar', length: 100 })
+  lastName!: string;
+
+  @Column({ name: 'phone', type: 'varchar', length: 20, nullable: true })
+  phone!: string | null;
+
+  @Column({ name: 'role', type: 'text' })
+  role!: Role;
+
+  @Column({ name: 'email_verified', type: 'boolean' })
+  emailVerified!: boolean;
+}
