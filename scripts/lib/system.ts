@@ -6,7 +6,14 @@ import type { ProcessSpec } from './processes.js';
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 /** Every program `pnpm start` runs, in start order: the gateway last, once its upstreams answer. */
-export const PROGRAMS = ['users', 'inventory', 'payments', 'orders', 'gateway'] as const;
+export const PROGRAMS = [
+  'users',
+  'inventory',
+  'payment-provider',
+  'payments',
+  'orders',
+  'gateway',
+] as const;
 export type ProgramName = (typeof PROGRAMS)[number];
 
 /**
@@ -24,15 +31,27 @@ export function systemEnvironment(base: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return withDefaultAddresses(env);
 }
 
+/** `payment-provider` listens on PAYMENT_PROVIDER_PORT: names become variable-safe. */
+export function portVariable(name: ProgramName): string {
+  return `${name.toUpperCase().replaceAll('-', '_')}_PORT`;
+}
+
+/** The entry point: a service's main.ts, or the sandbox provider inside the payments service. */
+function entryOf(name: ProgramName): string {
+  if (name === 'payment-provider') {
+    return path.join(ROOT, 'services', 'payments', 'src', 'provider', 'main.ts');
+  }
+  return path.join(ROOT, 'services', name, 'src', 'main.ts');
+}
+
 export function programSpec(name: ProgramName, env: NodeJS.ProcessEnv): ProcessSpec {
-  const portVariable = `${name.toUpperCase()}_PORT`;
   const programEnv: NodeJS.ProcessEnv = { ...env };
   // Only the users service signs tokens; everyone else verifies with the public key.
   if (name !== 'users') delete programEnv.JWT_PRIVATE_KEY;
   return {
     name,
-    entry: path.join(ROOT, 'services', name, 'src', 'main.ts'),
+    entry: entryOf(name),
     env: programEnv,
-    readyUrl: `http://127.0.0.1:${env[portVariable]}/health/ready`,
+    readyUrl: `http://127.0.0.1:${env[portVariable(name)]}/health/ready`,
   };
 }

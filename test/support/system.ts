@@ -15,6 +15,7 @@ import {
 } from '../../scripts/lib/processes.js';
 import {
   PROGRAMS,
+  portVariable,
   programSpec,
   systemEnvironment,
   type ProgramName,
@@ -60,14 +61,16 @@ export async function startSystem(
   const database: TestDatabase = await createTestDatabase(label);
   const namespace = testNamespace(label);
   const ports: NodeJS.ProcessEnv = {};
-  for (const name of [...PROGRAMS, 'payment_provider']) {
-    ports[`${name.toUpperCase()}_PORT`] = String(await freePort());
+  for (const name of PROGRAMS) {
+    ports[portVariable(name)] = String(await freePort());
   }
   const env = systemEnvironment({
     ...process.env,
     ...ports,
     DATABASE_URL: database.url,
     NATS_NAMESPACE: namespace,
+    // The gateway's rate-limit counters in Redis, apart from every other system's.
+    RATE_LIMIT_KEY_PREFIX: `${namespace}:rate-limit:`,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'info',
     ...overrides,
   });
@@ -108,7 +111,7 @@ export async function startSystem(
 
   return {
     gatewayUrl: `http://127.0.0.1:${env.GATEWAY_PORT}`,
-    url: (program) => `http://127.0.0.1:${env[`${program.toUpperCase()}_PORT`]}`,
+    url: (program) => `http://127.0.0.1:${env[portVariable(program)]}`,
     env,
     logs: (program) => logs.get(program) ?? [],
     async kill(program) {

@@ -1,0 +1,165 @@
+import { randomUUID } from 'node:crypto';
+import { RefundPayment } from '@shop/contracts';
+import { enqueueMessage, recordAudit } from '@shop/service-kit';
+import type { EntityManager } from 'typeorm';
+import { classifyCallFailure } from '../domain/charge-outcome.js';
+import { assertTransition } from '../domain/payment-status.js';
+import { paymentsRepository, type PaymentRecord } from '../db/repositories/payments.js';
+import { refundsRepository, type RefundRecord } from '../db/repositories/refunds.js';
+import type { GuardedProvider } from '../payment-provider/index.js';
+import { replyRefundFailed, replyRefundSucceeded } from './replies.js';
+
+/**
+ * Opens the payment's one refund (or finds the one already open) and asks our own consumer to
+ * carry it out through the outbox, so the request commits even if the provider is down.
+ * Used by staff's POST /v1/payments/:id/refund and by the reconciler. `payment` is locked.
+ */
+export async function requestRefund(
+  manager: EntityManager,
+  payment: PaymentRecord,
+  request: { reason: string; requestedBy: string | null },
+): Promise<{ refund: RefundRecord; created: boolean }> {
+  const opened = await refundsRepository(manager).findOrCreate(payment, {
+    refundId: randomUUID(),
+    ...request,
+  });
+  if (!opened.created) return opened;
+  await recordAudit(manager, {
+    entityType: 'refund',
+    entityId: opened.refund.id,
+    action: 'create',
+    after: opened.refund,
+    userId: request.requestedBy,
+  });
+  await enqueueMessage(manager, RefundPayment, {
+    orderId: payment.orderId,
+    refundId: opened.refund.refundId,
+    paymentId: payment.id,
+    amount: payment.amount,
+    currency: payment.currency,
+    reason: request.reason,
+  });
+  return opened;
+}
+
+/**
+ * Carries out a payment's refund at the provider, with the refund's id as idempotency key, and
+ * answers `replyRefundId` (the requester's id). Every answer is a reply; a lost or failed call
+ * leaves the refund pending for a retry (same key, so never two refunds).
+ */
+export async function executeRefund(
+  manager: EntityManager,
+  payment: PaymentRecord,
+  refund: RefundRecord,
+  provider: GuardedProvider,
+  replyRefundId = refund.refundId,
+): Promise<RefundRecord> {
+  const about = {
+    orderId: refund.orderId,
+    refundId: replyRefundId,
+    paymentId: refund.paymentId,
+    amount: refund.amount,
+    currency: refund.currency,
+  };
+  if (refund.status === 'succeeded') {
+    await replyRefundSucceeded(manager, refund, replyRefundId);
+    return refund;
+  }
+  const refunds = refundsRepository(manager);
+  let result;
+  try {
+    result = await provider.refund({
+      idempotencyKey: refund.refundId,
+      chargeId: payment.providerChargeId ?? '',
+      amount: refund.amount,
+    });
+  } catch (error) {
+    const failure = classifyCallFailure(error);
+    await replyRefundFailed(manager, about, { ...failure, retryable: true });
+    return refund;
+  }
+  if (result.status === 'refused') {
+    const failed = await refunds.markFailed(refund.id, result.code);
+    await recordAudit(manager, {
+      entityType: 'refund',
+      entityId: refund.id,
+      action: 'update',
+      before: refund,
+      after: failed,
+    });
+    await replyRefundFailed(manager, about, { ...result, retryable: false });
+    return failed;
+  }
+  const done = await refunds.markSucceeded(refund.id, result.refundId);
+  await recordAudit(manager, {
+    entityType: 'refund',
+    entityId: refund.id,
+    action: 'update',
+    before: refund,
+    after: done,
+  });
+  if (payment.status === 'succeeded') {
+    assertTransition(payment.status, 'refunded');
+    const refunded = await paymentsRepository(manager).markRefunded(payment.id);
+    await recordAudit(manager, {
+      entityType: 'payment',
+      entityId: payment.id,
+      action: 'update',
+      before: payment,
+      after: refunded,
+    });
+  }
+  await replyRefundSucceeded(manager, done, replyRefundId);
+  return done;
+}
+
+/**
+ * A charge found for an attempt whose order no longer wants it: refunded at the provider now
+ * (synchronously: keeping it would break one-success-per-order) and recorded in one step as
+ * charged-and-refunded, with the refund and audit rows saying why. Throws if the provider
+ * cannot refund now, so the caller's transaction rolls back and it is tried again later.
+ */
+export async function refundUnwantedCharge(
+  manager: EntityManager,
+  payment: PaymentRecord,
+  chargeId: string,
+  reason: string,
+  provider: GuardedProvider,
+): Promise<PaymentRecord> {
+  assertTransition(payment.status, 'refunded');
+  const payments = paymentsRepository(manager);
+  const charged = await payments.settle(payment.id, {
+    status: 'refunded',
+    providerChargeId: chargeId,
+  });
+  await recordAudit(manager, {
+    entityType: 'payment',
+    entityId: payment.id,
+    action: 'update',
+    before: payment,
+    after: { ...charged, refundReason: reason },
+  });
+  const { refund } = await refundsRepository(manager).findOrCreate(charged, {
+    // Stable per payment, so a retry after a rollback asks the provider with the same key.
+    refundId: payment.attemptId,
+    reason,
+    requestedBy: null,
+  });
+  await recordAudit(manager, {
+    entityType: 'refund',
+    entityId: refund.id,
+    action: 'create',
+    after: refund,
+  });
+  const result = await provider.refund({
+    idempotencyKey: `unwanted-${payment.attemptId}`,
+    chargeId,
+    amount: payment.amount,
+  });
+  if (result.status === 'refused') {
+    throw new Error(`provider refused to refund unwanted charge ${chargeId}: ${result.code}`);
+  }
+  const done = await refundsRepository(manager).markSucceeded(refund.id, result.refundId);
+  await replyRefundSucceeded(manager, done);
+  return charged;
+}

@@ -1,0 +1,99 @@
+import type { EntityManager } from 'typeorm';
+import { rowsOf } from './rows.js';
+import type { RefundStatus } from '../../domain/payment-status.js';
+import type { PaymentRecord } from './payments.js';
+
+export interface RefundRecord {
+  id: string;
+  refundId: string;
+  paymentId: string;
+  orderId: string;
+  amount: number;
+  currency: string;
+  status: RefundStatus;
+  reason: string;
+  requestedBy: string | null;
+  providerRefundId: string | null;
+  failureReason: string | null;
+  updatedAt: string;
+}
+
+const COLUMNS = `
+  id, refund_id AS "refundId", payment_id AS "paymentId", order_id AS "orderId", amount,
+  currency, status, reason, requested_by AS "requestedBy", provider_refund_id AS "providerRefundId",
+  failure_reason AS "failureReason",
+  to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS "updatedAt"`;
+
+/** Refunds' SQL, run with the EntityManager of the transaction in progress. */
+export function refundsRepository(manager: EntityManager) {
+  const rows = async (sql: string, params: unknown[]) =>
+    rowsOf<RefundRecord>(await manager.query(sql, params));
+
+  return {
+    async forPayment(paymentId: string): Promise<RefundRecord | null> {
+      const found = await rows(`SELECT ${COLUMNS} FROM refunds WHERE payment_id = $1`, [paymentId]);
+      return found[0] ?? null;
+    },
+
+    /**
+     * The payment's refund: the existing one whoever asked first, else a new pending one under
+     * `refundId`. The caller holds the payment's row lock, so two requests cannot both insert.
+     */
+    async findOrCreate(
+      payment: PaymentRecord,
+      request: { refundId: string; reason: string; requestedBy: string | null },
+    ): Promise<{ refund: RefundRecord; created: boolean }> {
+      const existing = await this.forPayment(payment.id);
+      if (existing) return { refund: existing, created: false };
+      const inserted = await rows(
+        `INSERT INTO refunds (refund_id, payment_id, order_id, amount, currency, reason, requested_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
+         RETURNING ${COLUMNS}`,
+        [
+          request.refundId,
+          payment.id,
+          payment.orderId,
+          payment.amount,
+          payment.currency,
+          request.reason,
+          request.requestedBy,
+        ],
+      );
+      const refund = inserted[0];
+      if (!refund) throw new Error('refund insert returned nothing');
+      return { refund, created: true };
+    },
+
+    async markSucceeded(id: string, providerRefundId: string): Promise<RefundRecord> {
+      const updated = await rows(
+        `UPDATE refunds SET status = 'succeeded', provider_refund_id = $2, failure_reason = NULL,
+                updated_at = clock_timestamp()
+          WHERE id = $1 RETURNING ${COLUMNS}`,
+        [id, providerRefundId],
+      );
+      if (!updated[0]) throw new Error(`refund ${id} vanished`);
+      return updated[0];
+    },
+
+    async markFailed(id: string, reason: string): Promise<RefundRecord> {
+      const updated = await rows(
+        `UPDATE refunds SET status = 'failed', failure_reason = $2, updated_at = clock_timestamp()
+          WHERE id = $1 RETURNING ${COLUMNS}`,
+        [id, reason],
+      );
+      if (!updated[0]) throw new Error(`refund ${id} vanished`);
+      return updated[0];
+    },
+
+    /** Refunds still pending after `olderThanMs`: the last try's answer was lost. */
+    async stalePendingPaymentIds(olderThanMs: number, limit: number): Promise<string[]> {
+      const found = (await manager.query(
+        `SELECT payment_id FROM refunds
+          WHERE status = 'pending' AND updated_at < now() - make_interval(secs => $1 / 1000.0)
+          ORDER BY updated_at LIMIT $2`,
+        [olderThanMs, limit],
+      )) as Array<{ payment_id: string }>;
+      return found.map((row) => row.payment_id);
+    },
+  };
+}

@@ -1,0 +1,104 @@
+import { ChargePayment, OrderCancelled, RefundPayment } from '@shop/contracts';
+import { defineHandler, recordAudit } from '@shop/service-kit';
+import { recordChargeOutcome } from '../application/record-charge.js';
+import { executeRefund } from '../application/refunds.js';
+import { replyRefundFailed, replyToCharge } from '../application/replies.js';
+import { settleCharge } from '../application/settle-charge.js';
+import { paymentsRepository } from '../db/repositories/payments.js';
+import { refundsRepository } from '../db/repositories/refunds.js';
+import type { GuardedProvider } from '../payment-provider/index.js';
+
+/** Thrown to have the command redelivered later: the charge's outcome could not be learnt. */
+export class OutcomeUnknownError extends Error {
+  constructor(attemptId: string, cause: string) {
+    super(`outcome of attempt ${attemptId} is unknown (${cause}); asking again later`);
+    this.name = 'OutcomeUnknownError';
+  }
+}
+
+/**
+ * The provider is built when the service registers (it needs the metrics registry), which is
+ * after the consumers start; a message arriving in between waits for it.
+ */
+export type ProviderSource = () => Promise<GuardedProvider>;
+
+export function chargeHandler(provider: ProviderSource) {
+  return defineHandler(ChargePayment, async (data, { manager, logger }) => {
+    const gateway = await provider();
+    // Committed on its own before the provider is called, so that a crash after the charge
+    // leaves a pending attempt for the redelivery and the reconciler to settle.
+    const created = await manager.connection.transaction(async (own) => {
+      const row = await paymentsRepository(own).insertAttempt(data, gateway.name);
+      if (row)
+        await recordAudit(own, {
+          entityType: 'payment',
+          entityId: row.id,
+          action: 'create',
+          after: row,
+        });
+      return row !== null;
+    });
+    // Held until this handler commits: a duplicate command waits here and then answers what
+    // this one recorded; the reconciler skips the row while it is locked.
+    const payment = await paymentsRepository(manager).lockByAttemptId(data.attemptId);
+    if (!payment) throw new Error(`attempt ${data.attemptId} missing after insert`);
+    if (payment.status !== 'pending') {
+      if (payment.amount !== data.amount || payment.orderId !== data.orderId) {
+        logger.warn(
+          { attemptId: data.attemptId },
+          'charge command reuses an attempt id with other details',
+        );
+      }
+      await replyToCharge(manager, payment);
+      return;
+    }
+    const settled = await settleCharge(gateway, payment, created ? 'fresh' : 'resume');
+    if (settled.kind === 'unknown') {
+      throw new OutcomeUnknownError(data.attemptId, settled.failure.message);
+    }
+    await recordChargeOutcome(manager, payment, settled.outcome, { provider: gateway, logger });
+  });
+}
+
+export function refundHandler(provider: ProviderSource) {
+  return defineHandler(RefundPayment, async (data, { manager }) => {
+    const gateway = await provider();
+    const payment = await paymentsRepository(manager).lockById(data.paymentId);
+    const about = {
+      orderId: data.orderId,
+      refundId: data.refundId,
+      paymentId: data.paymentId,
+      amount: data.amount,
+      currency: data.currency,
+    };
+    if (!payment || payment.orderId !== data.orderId) {
+      await replyRefundFailed(manager, about, { code: 'payment_not_found', retryable: false });
+      return;
+    }
+    if (payment.status === 'pending') {
+      // Its outcome is being settled; asking again shortly will find it charged or not.
+      await replyRefundFailed(manager, about, { code: 'payment_pending', retryable: true });
+      return;
+    }
+    if (payment.status === 'failed') {
+      await replyRefundFailed(manager, about, { code: 'not_charged', retryable: false });
+      return;
+    }
+    const refunds = refundsRepository(manager);
+    const { refund } = await refunds.findOrCreate(payment, {
+      refundId: data.refundId,
+      reason: data.reason,
+      requestedBy: null,
+    });
+    await executeRefund(manager, payment, refund, gateway, data.refundId);
+  });
+}
+
+/** Remembers that an order is cancelled: its kept charge, if any, is the reconciler's to refund. */
+export const orderCancelledHandler = defineHandler(OrderCancelled, async (data, { manager }) => {
+  await manager.query(
+    `INSERT INTO cancelled_orders (order_id, reason, cancelled_at) VALUES ($1, $2, $3)
+     ON CONFLICT (order_id) DO NOTHING`,
+    [data.orderId, data.cancellationReason, data.cancelledAt],
+  );
+});

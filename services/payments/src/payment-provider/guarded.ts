@@ -1,0 +1,64 @@
+import {
+  createBreaker,
+  type Breaker,
+  type Logger,
+  type ServiceInfrastructure,
+} from '@shop/service-kit';
+import type {
+  ChargeRequest,
+  PaymentProvider,
+  ProviderCharge,
+  ProviderRefund,
+  RefundRequest,
+} from './types.js';
+
+export interface GuardSettings {
+  timeoutMs: number;
+  resetTimeoutMs: number;
+  registry?: ServiceInfrastructure['registry'];
+  logger?: Logger;
+}
+
+/** The provider as payments calls it: every call through one breaker, with no signal to pass. */
+export interface GuardedProvider {
+  readonly name: string;
+  readonly breaker: Breaker<[(signal: AbortSignal) => Promise<unknown>], unknown>;
+  charge(request: ChargeRequest): Promise<ProviderCharge>;
+  findCharge(idempotencyKey: string): Promise<ProviderCharge | null>;
+  refund(request: RefundRequest): Promise<ProviderRefund>;
+  shutdown(): void;
+}
+
+/**
+ * One breaker for the provider (it is one dependency, whatever the call), with a per-call
+ * timeout whose AbortSignal reaches the adapter. Declines are values, not errors, so only the
+ * provider failing moves the breaker; when it is open, calls fail at once with EOPENBREAKER,
+ * which payments knows means "nothing was sent".
+ */
+export function guardProvider(provider: PaymentProvider, settings: GuardSettings): GuardedProvider {
+  const breaker = createBreaker(
+    (signal: AbortSignal, operation: (signal: AbortSignal) => Promise<unknown>) =>
+      operation(signal),
+    {
+      name: 'payment-provider',
+      timeoutMs: settings.timeoutMs,
+      resetTimeoutMs: settings.resetTimeoutMs,
+      // A handful of failures in a row is enough to stop hammering a dead provider.
+      volumeThreshold: 3,
+      errorThresholdPercentage: 50,
+      ...(settings.registry ? { registry: settings.registry } : {}),
+      ...(settings.logger ? { logger: settings.logger } : {}),
+    },
+  );
+  const run = <T>(operation: (signal: AbortSignal) => Promise<T>) =>
+    breaker.fire(operation) as Promise<T>;
+
+  return {
+    name: provider.name,
+    breaker,
+    charge: (request) => run((signal) => provider.charge(request, signal)),
+    findCharge: (key) => run((signal) => provider.findCharge(key, signal)),
+    refund: (request) => run((signal) => provider.refund(request, signal)),
+    shutdown: () => breaker.shutdown(),
+  };
+}
