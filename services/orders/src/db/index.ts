@@ -1,9 +1,34 @@
 import { AuditLog, createAuditLogsMigration, messagingMigrations } from '@shop/service-kit';
+import { IdempotencyKey } from './entities/idempotency-key.entity.js';
+import { OrderItem } from './entities/order-item.entity.js';
+import { OrderSaga } from './entities/order-saga.entity.js';
+import { Order } from './entities/order.entity.js';
+import {
+  CustomerAddress,
+  CustomerPaymentMethod,
+  ProductPrice,
+} from './entities/read-models.entity.js';
+import { SagaStep } from './entities/saga-step.entity.js';
+import { CreateOrders1767312000000 } from './migrations/1767312000000-create-orders.js';
 
 /** The orders schema: what the service owns, and the migrations that build it. */
 export const ordersDatabase = {
   schema: 'orders',
   role: 'orders_svc',
-  entities: [AuditLog],
-  migrations: [...messagingMigrations, createAuditLogsMigration({ entityTypes: ['order'] })],
+  entities: [
+    AuditLog,
+    Order,
+    OrderItem,
+    OrderSaga,
+    SagaStep,
+    IdempotencyKey,
+    ProductPrice,
+    CustomerAddress,
+    CustomerPaymentMethod,
+  ],
+  migrations: [
+    ...messagingMigrations,
+    createAuditLogsMigration({ entityTypes: ['order'] }),
+    CreateOrders1767312000000,
+  ],
 };

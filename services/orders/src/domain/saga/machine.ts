@@ -1,0 +1,586 @@
+import type { CancellationReason } from '@shop/contracts';
+import {
+  chargePayment,
+  orderCancelled,
+  orderConfirmed,
+  orderDelivered,
+  orderShipped,
+  refundPayment,
+  releaseStock,
+  reserveStock,
+  shipOrder,
+} from './commands.js';
+import { createDraft, ignored, type Draft } from './draft.js';
+import type {
+  Decision,
+  Saga,
+  SagaContext,
+  SagaData,
+  SagaEvent,
+  SagaSettings,
+  SagaState,
+  ShipmentSummary,
+} from './types.js';
+
+/**
+ * The order saga: `decide(saga, event, context)` says what the event changes and what to send,
+ * and never does it. The runtime writes the answer in one transaction. An event that does not
+ * fit the current state (a duplicate, a late or out-of-order reply) is `ignored` with a reason
+ * for the log, and changes nothing.
+ *
+ *   reserving ──reserved──▶ charging ──succeeded──▶ shipping ──created──▶ shipped ──▶ delivered
+ *      │rejected             │failed: payment_backoff ─deadline─▶ charging (new attempt)
+ *      ▼                     │declined / retries spent: awaiting_payment_method ─pay─▶ charging
+ *   cancelled ◀── compensating (release stock, refund) ◀── cancel, window over, reservation expired
+ */
+
+/** Steps at which the customer (or staff) may still cancel: the warehouse was not asked yet. */
+export function canCancel(state: SagaState): boolean {
+  return (
+    state === 'reserving' ||
+    state === 'charging' ||
+    state === 'payment_backoff' ||
+    state === 'awaiting_payment_method'
+  );
+}
+
+export function canPay(state: SagaState): boolean {
+  return state === 'awaiting_payment_method';
+}
+
+/** The first step of a new order: ask the warehouse to reserve. */
+export function startSaga(data: SagaData, context: SagaContext): Decision & { outcome: 'applied' } {
+  const draft = createDraft(
+    { state: 'reserving', deadlineAt: null, stepResends: 0, data },
+    context,
+  );
+  draft.startStep();
+  draft.send(reserveStock(draft.data));
+  draft.step('order', 'accepted');
+  draft.step('reserve_stock', 'requested');
+  return draft.decision() as Decision & { outcome: 'applied' };
+}
+
+export function decide(saga: Saga, event: SagaEvent, context: SagaContext): Decision {
+  // A saga waiting for a person still takes replies (a refund that finally went through), as if
+  // it were in the step it stopped in; only a retry or a deadline is its own business.
+  if (
+    saga.state === 'needs_attention' &&
+    event.type !== 'retry_requested' &&
+    event.type !== 'deadline_reached' &&
+    saga.data.stuckIn
+  ) {
+    const stuckIn = saga.data.stuckIn;
+    const inner = decide({ ...saga, state: stuckIn }, event, context);
+    if (inner.outcome === 'applied' && inner.saga.state === stuckIn) {
+      inner.saga = { ...inner.saga, state: 'needs_attention', deadlineAt: null };
+    } else if (inner.outcome === 'applied') {
+      inner.saga.data.stuckIn = null;
+    }
+    return inner;
+  }
+
+  const draft = createDraft(saga, context);
+  switch (event.type) {
+    case 'stock_reserved':
+      return onStockReserved(draft, event.expiresAt);
+    case 'stock_rejected':
+      return onStockRejected(draft, event.reason, event.detail);
+    case 'stock_released':
+      return onStockReleased(draft);
+    case 'reservation_expired':
+      return onReservationExpired(draft);
+    case 'charge_succeeded':
+      return onChargeSucceeded(draft, event.paymentId, event.amount);
+    case 'charge_declined':
+      return onChargeDeclined(draft, event.attemptId, event.code);
+    case 'charge_failed':
+      return onChargeFailed(draft, event.attemptId, event.code);
+    case 'refund_succeeded':
+      return onRefundSucceeded(draft, event.refundId, event.paymentId);
+    case 'refund_failed':
+      return onRefundFailed(draft, event.refundId, event.code, event.retryable);
+    case 'shipment_created':
+      return onShipmentCreated(draft, event.shipment);
+    case 'shipment_delivered':
+      return onShipmentDelivered(draft, event.shipmentId, event.deliveredAt);
+    case 'payment_method_replaced':
+      return onPaymentMethodReplaced(draft, event.paymentMethodId, event.providerPaymentMethodId);
+    case 'cancel_requested':
+      if (!canCancel(draft.state)) return ignored(`cannot cancel in ${draft.state}`);
+      draft.step('cancel', 'requested');
+      return compensate(draft, 'customer_request');
+    case 'retry_requested':
+      return onRetry(draft);
+    case 'deadline_reached':
+      return onDeadline(draft, saga.deadlineAt);
+  }
+}
+
+// ── steps ─────────────────────────────────────────────────────────────────────────────────
+
+function startCharge(draft: Draft): Decision {
+  const { data } = draft;
+  data.paymentAttempts += 1;
+  data.roundAttempts += 1;
+  data.attemptId = draft.context.newId();
+  draft.moveTo('charging');
+  draft.startStep();
+  draft.send(chargePayment(data));
+  draft.order({ paymentStatus: 'pending', paymentAttempts: data.paymentAttempts });
+  draft.step('charge_payment', 'requested', `attempt ${data.paymentAttempts}`);
+  return draft.decision();
+}
+
+/** Waits for `POST /pay` until the window that the first failure opened closes. */
+function awaitPaymentMethod(
+  draft: Draft,
+  failure: 'payment_declined' | 'payment_failed',
+): Decision {
+  const { data } = draft;
+  data.attemptId = null;
+  data.paymentFailure = failure;
+  data.paymentWindowEndsAt ??= new Date(
+    draft.context.now.getTime() + draft.context.settings.paymentWindowMs,
+  ).toISOString();
+  draft.moveTo('awaiting_payment_method');
+  draft.deadlineAt(new Date(data.paymentWindowEndsAt));
+  draft.order({ paymentStatus: 'failed', paymentAttempts: data.paymentAttempts });
+  draft.step('await_payment_method', 'waiting', `until ${data.paymentWindowEndsAt}`);
+  return draft.decision();
+}
+
+function startShipping(draft: Draft, paymentId: string): Decision {
+  const { data } = draft;
+  data.paymentId = paymentId;
+  data.attemptId = null;
+  draft.moveTo('shipping');
+  draft.startStep();
+  draft.order({
+    status: 'confirmed',
+    paymentStatus: 'succeeded',
+    paymentAttempts: data.paymentAttempts,
+    paymentId,
+  });
+  draft.send(orderConfirmed(data, paymentId, draft.at));
+  draft.send(shipOrder(data));
+  draft.step('charge_payment', 'succeeded', `payment ${paymentId}`);
+  draft.step('ship_order', 'requested');
+  return draft.decision();
+}
+
+/**
+ * Undo in reverse: refund what was charged, release what is held, then cancel. Anything still
+ * in flight (a reservation, a charge) is undone when its late reply arrives.
+ */
+function compensate(draft: Draft, reason: CancellationReason): Decision {
+  const { data } = draft;
+  const reservationMayExist = data.holdsStock || draft.state === 'reserving';
+  data.attemptId = null;
+  data.compensation = {
+    reason,
+    releasePending: reservationMayExist,
+    refund: data.paymentId ? newRefund(draft, data.paymentId, data.total) : null,
+    refunded: false,
+  };
+  if (data.compensation.refund) {
+    draft.send(refundPayment(data, data.compensation.refund, reason));
+    draft.step('refund_payment', 'requested', reason);
+  }
+  if (data.compensation.releasePending) {
+    draft.send(releaseStock(data, reason));
+    draft.step('release_stock', 'requested', reason);
+  }
+  draft.moveTo('compensating');
+  draft.startStep();
+  return finishIfCompensated(draft);
+}
+
+function newRefund(draft: Draft, paymentId: string, amount: number) {
+  return { refundId: draft.context.newId(), paymentId, amount, failures: 0 };
+}
+
+function finishIfCompensated(draft: Draft): Decision {
+  const compensation = draft.data.compensation;
+  if (!compensation || compensation.releasePending || compensation.refund) {
+    return draft.decision();
+  }
+  const { data } = draft;
+  draft.moveTo('cancelled');
+  draft.deadlineAt(null);
+  data.holdsStock = false;
+  if (data.cancelledAt === null) {
+    // The first completion cancels the order; a later one (a late charge refunded) does not.
+    data.cancelledAt = draft.at;
+    draft.order({
+      status: 'cancelled',
+      cancellationReason: compensation.reason,
+      cancelledAt: draft.at,
+    });
+    draft.send(orderCancelled(data, compensation.reason, compensation.refunded, draft.at));
+    draft.step('cancel', 'completed', compensation.reason);
+  } else {
+    draft.step('compensation', 'completed', compensation.reason);
+  }
+  return draft.decision();
+}
+
+// ── replies from inventory ────────────────────────────────────────────────────────────────
+
+function onStockReserved(draft: Draft, expiresAt: string): Decision {
+  const { data } = draft;
+  switch (draft.state) {
+    case 'reserving':
+      data.holdsStock = true;
+      draft.step('reserve_stock', 'succeeded', `reserved until ${expiresAt}`);
+      return startCharge(draft);
+    case 'compensating':
+    case 'cancelled': {
+      // A reservation that landed after we gave up on it (or after our release overtook it):
+      // release again, the warehouse treats a second release as a no-op.
+      const reason = data.compensation?.reason ?? 'customer_request';
+      draft.send(releaseStock(data, reason));
+      draft.step('release_stock', 'requested', 'late reservation');
+      if (draft.state === 'compensating' && data.compensation) {
+        data.compensation.releasePending = true;
+      }
+      return draft.decision();
+    }
+    default:
+      return ignored(`stock reserved again in ${draft.state}`);
+  }
+}
+
+function onStockRejected(
+  draft: Draft,
+  reason: 'insufficient_stock' | 'product_unavailable',
+  detail: string,
+): Decision {
+  const { data } = draft;
+  if (draft.state === 'reserving') {
+    draft.step('reserve_stock', 'rejected', detail);
+    data.compensation = { reason, releasePending: false, refund: null, refunded: false };
+    return finishIfCompensated(draft);
+  }
+  if (draft.state === 'compensating' && data.compensation?.releasePending && !data.holdsStock) {
+    // Cancelled while reserving and nothing was reserved after all: no release to wait for.
+    data.compensation.releasePending = false;
+    draft.step('reserve_stock', 'rejected', detail);
+    return finishIfCompensated(draft);
+  }
+  return ignored(`reservation rejected in ${draft.state}`);
+}
+
+function onStockReleased(draft: Draft): Decision {
+  const compensation = draft.data.compensation;
+  if (draft.state !== 'compensating' || !compensation?.releasePending) {
+    return ignored(`stock released in ${draft.state}`);
+  }
+  compensation.releasePending = false;
+  draft.data.holdsStock = false;
+  draft.step('release_stock', 'succeeded');
+  return finishIfCompensated(draft);
+}
+
+function onReservationExpired(draft: Draft): Decision {
+  switch (draft.state) {
+    case 'charging':
+    case 'payment_backoff':
+    case 'awaiting_payment_method':
+    case 'shipping':
+      // The warehouse already let the stock go: nothing to release, refund any charge.
+      draft.data.holdsStock = false;
+      draft.step('reserve_stock', 'expired');
+      return compensate(draft, 'reservation_expired');
+    default:
+      return ignored(`reservation expired in ${draft.state}`);
+  }
+}
+
+function onShipmentCreated(draft: Draft, shipment: ShipmentSummary): Decision {
+  if (draft.state !== 'shipping') return ignored(`shipment created in ${draft.state}`);
+  draft.data.holdsStock = false;
+  draft.moveTo('shipped');
+  draft.deadlineAt(null);
+  draft.order({ status: 'shipped', shipment, shippedAt: shipment.shippedAt });
+  draft.send(orderShipped(draft.data, shipment));
+  draft.step('ship_order', 'succeeded', `${shipment.carrier} ${shipment.trackingNumber}`);
+  return draft.decision();
+}
+
+function onShipmentDelivered(draft: Draft, shipmentId: string, deliveredAt: string): Decision {
+  if (draft.state !== 'shipped') return ignored(`shipment delivered in ${draft.state}`);
+  draft.moveTo('delivered');
+  draft.order({ status: 'delivered', deliveredAt });
+  draft.send(orderDelivered(draft.data, shipmentId, deliveredAt));
+  draft.step('delivery', 'succeeded');
+  return draft.decision();
+}
+
+// ── replies from payments ─────────────────────────────────────────────────────────────────
+
+function onChargeSucceeded(draft: Draft, paymentId: string, amount: number): Decision {
+  const { data } = draft;
+  if (data.paymentId === paymentId) return ignored('charge success already applied');
+  switch (draft.state) {
+    case 'charging':
+    case 'payment_backoff':
+    case 'awaiting_payment_method':
+      // Any attempt of this order that took money pays for it, even one we stopped waiting on.
+      return startShipping(draft, paymentId);
+    case 'compensating':
+    case 'cancelled': {
+      // Money arrived for an order being (or already) cancelled: give it back.
+      if (data.compensation?.refund?.paymentId === paymentId)
+        return ignored('refund already asked');
+      const reason = data.compensation?.reason ?? 'customer_request';
+      const refund = newRefund(draft, paymentId, amount);
+      data.paymentId = paymentId;
+      data.compensation = {
+        reason,
+        releasePending: data.compensation?.releasePending ?? false,
+        refund,
+        refunded: false,
+      };
+      draft.order({ paymentStatus: 'succeeded', paymentId });
+      draft.send(refundPayment(data, refund, reason));
+      draft.step('charge_payment', 'succeeded', 'late, after cancellation');
+      draft.step('refund_payment', 'requested', reason);
+      draft.moveTo('compensating');
+      draft.startStep();
+      return draft.decision();
+    }
+    case 'shipping':
+    case 'shipped':
+    case 'delivered': {
+      // A second payment for a paid order: refund the extra one, the order stays as it is.
+      draft.send(refundPayment(data, newRefund(draft, paymentId, amount), 'duplicate_payment'));
+      draft.step('refund_payment', 'requested', `duplicate payment ${paymentId}`);
+      return draft.decision();
+    }
+    case 'reserving':
+    case 'needs_attention':
+      return ignored(`charge succeeded in ${draft.state}`);
+  }
+}
+
+function onChargeDeclined(draft: Draft, attemptId: string, code: string): Decision {
+  if (draft.state !== 'charging' || draft.data.attemptId !== attemptId) {
+    return ignored(`stale decline in ${draft.state}`);
+  }
+  draft.step('charge_payment', 'declined', code);
+  return awaitPaymentMethod(draft, 'payment_declined');
+}
+
+function onChargeFailed(draft: Draft, attemptId: string, code: string): Decision {
+  const { data, context } = draft;
+  if (draft.state !== 'charging' || data.attemptId !== attemptId) {
+    return ignored(`stale failure in ${draft.state}`);
+  }
+  draft.step('charge_payment', 'failed', code);
+  if (data.roundAttempts >= context.settings.paymentMaxAttempts) {
+    return awaitPaymentMethod(draft, 'payment_failed');
+  }
+  const delay = paymentBackoffMs(data.roundAttempts, context.settings);
+  data.attemptId = null;
+  draft.moveTo('payment_backoff');
+  draft.startStep(delay);
+  draft.order({ paymentStatus: 'pending', paymentAttempts: data.paymentAttempts });
+  draft.step('charge_payment', 'retry_scheduled', `in ${delay} ms`);
+  return draft.decision();
+}
+
+/** Delay before retry `n` (1 = after the first failure): doubling, capped. */
+export function paymentBackoffMs(
+  failedAttempts: number,
+  settings: Pick<SagaSettings, 'paymentBackoffInitialMs' | 'paymentBackoffMaxMs'>,
+): number {
+  const exponent = Math.max(0, failedAttempts - 1);
+  return Math.min(settings.paymentBackoffMaxMs, settings.paymentBackoffInitialMs * 2 ** exponent);
+}
+
+function onRefundSucceeded(draft: Draft, refundId: string, paymentId: string): Decision {
+  const { data } = draft;
+  const compensation = data.compensation;
+  if (draft.state === 'compensating' && compensation?.refund?.refundId === refundId) {
+    compensation.refund = null;
+    compensation.refunded = true;
+    draft.order({ paymentStatus: 'refunded' });
+    draft.step('refund_payment', 'succeeded');
+    return finishIfCompensated(draft);
+  }
+  if (paymentId === data.paymentId && draft.state !== 'compensating') {
+    // Staff refunded the order's payment by hand (POST /v1/payments/:id/refund).
+    draft.order({ paymentStatus: 'refunded' });
+    draft.step('refund_payment', 'succeeded', 'refunded outside the saga');
+    return draft.decision();
+  }
+  return ignored(`refund ${refundId} succeeded in ${draft.state}`);
+}
+
+function onRefundFailed(
+  draft: Draft,
+  refundId: string,
+  code: string,
+  retryable: boolean,
+): Decision {
+  const { data, context } = draft;
+  const compensation = data.compensation;
+  if (draft.state !== 'compensating' || compensation?.refund?.refundId !== refundId) {
+    return ignored(`refund ${refundId} failed in ${draft.state}`);
+  }
+  const failures = compensation.refund.failures + 1;
+  draft.step('refund_payment', 'failed', code);
+  if (!retryable || failures >= context.settings.refundMaxAttempts) {
+    compensation.refund = { ...compensation.refund, failures };
+    draft.flagNeedsAttention(`refund failed ${failures} time(s): ${code}`);
+    draft.step('saga', 'needs_attention', data.lastError);
+    return draft.decision();
+  }
+  // A failed refund id is settled as failed on the payments side: a retry is a new refund.
+  compensation.refund = {
+    ...newRefund(draft, compensation.refund.paymentId, compensation.refund.amount),
+    failures,
+  };
+  draft.send(refundPayment(data, compensation.refund, compensation.reason));
+  draft.step('refund_payment', 'requested', `retry ${failures}`);
+  draft.startStep();
+  return draft.decision();
+}
+
+// ── the customer, staff and the clock ─────────────────────────────────────────────────────
+
+function onPaymentMethodReplaced(
+  draft: Draft,
+  paymentMethodId: string,
+  providerPaymentMethodId: string,
+): Decision {
+  if (!canPay(draft.state)) return ignored(`new payment method in ${draft.state}`);
+  const { data } = draft;
+  data.paymentMethodId = paymentMethodId;
+  data.providerPaymentMethodId = providerPaymentMethodId;
+  data.roundAttempts = 0;
+  draft.order({ paymentMethodId });
+  draft.step('await_payment_method', 'succeeded', 'new payment method');
+  return startCharge(draft);
+}
+
+function onRetry(draft: Draft): Decision {
+  const { data } = draft;
+  if (draft.state !== 'needs_attention' || !data.stuckIn) {
+    return ignored(`retry in ${draft.state}`);
+  }
+  const resumeIn = data.stuckIn;
+  data.stuckIn = null;
+  data.lastError = null;
+  draft.moveTo(resumeIn);
+  draft.startStep();
+  draft.step('saga', 'retried', `resuming ${resumeIn}`);
+  resendPending(draft, true);
+  return draft.decision();
+}
+
+/** Sends the current step's command again; receivers are idempotent per order and step. */
+function resendPending(draft: Draft, fresh: boolean): void {
+  const { data } = draft;
+  switch (draft.state) {
+    case 'reserving':
+      draft.send(reserveStock(data));
+      draft.step('reserve_stock', 'resent');
+      return;
+    case 'charging':
+      draft.send(chargePayment(data));
+      draft.step('charge_payment', 'resent', `attempt ${data.paymentAttempts}`);
+      return;
+    case 'shipping':
+      draft.send(shipOrder(data));
+      draft.step('ship_order', 'resent');
+      return;
+    case 'compensating': {
+      const compensation = data.compensation;
+      if (!compensation) return;
+      if (compensation.refund) {
+        // After a person looked, a refund that had failed is a new refund; a plain resend
+        // after silence keeps its id so payments can recognise it.
+        if (fresh)
+          compensation.refund = newRefund(
+            draft,
+            compensation.refund.paymentId,
+            compensation.refund.amount,
+          );
+        draft.send(refundPayment(data, compensation.refund, compensation.reason));
+        draft.step('refund_payment', 'resent');
+      }
+      if (compensation.releasePending) {
+        draft.send(releaseStock(data, compensation.reason));
+        draft.step('release_stock', 'resent');
+      }
+      return;
+    }
+    case 'payment_backoff':
+    case 'awaiting_payment_method':
+    case 'shipped':
+    case 'delivered':
+    case 'cancelled':
+    case 'needs_attention':
+      return;
+  }
+}
+
+function onDeadline(draft: Draft, deadlineAt: Date | null): Decision {
+  const { data, context } = draft;
+  if (deadlineAt === null || deadlineAt.getTime() > context.now.getTime()) {
+    return ignored('deadline not due');
+  }
+  const canResend = draft.stepResends() < context.settings.maxStepResends;
+  switch (draft.state) {
+    case 'reserving':
+      if (canResend) return resend(draft, 'reserve_stock');
+      // The warehouse never answered: give up, releasing in case it did reserve.
+      draft.step('reserve_stock', 'timed_out');
+      return compensate(draft, 'product_unavailable');
+    case 'charging':
+      if (canResend) return resend(draft, 'charge_payment');
+      // No word from payments: treated like retries spent, the customer may pay another way;
+      // if that charge did go through after all, its late success still pays the order.
+      draft.step('charge_payment', 'timed_out');
+      return awaitPaymentMethod(draft, 'payment_failed');
+    case 'payment_backoff':
+      return startCharge(draft);
+    case 'awaiting_payment_method':
+      draft.step('await_payment_method', 'expired');
+      return compensate(draft, data.paymentFailure ?? 'payment_declined');
+    case 'shipping':
+      if (canResend) return resend(draft, 'ship_order');
+      // The parcel may have left: neither cancelling nor waiting on is safe to decide alone.
+      draft.step('ship_order', 'timed_out');
+      draft.flagNeedsAttention('the warehouse did not answer the ship command');
+      draft.step('saga', 'needs_attention', data.lastError);
+      return draft.decision();
+    case 'compensating':
+      if (canResend) {
+        draft.resendStep();
+        draft.step('compensation', 'timed_out', `resend ${draft.stepResends()}`);
+        resendPending(draft, false);
+        return draft.decision();
+      }
+      draft.step('compensation', 'timed_out');
+      draft.flagNeedsAttention('compensation got no answer');
+      draft.step('saga', 'needs_attention', data.lastError);
+      return draft.decision();
+    case 'shipped':
+    case 'delivered':
+    case 'cancelled':
+    case 'needs_attention':
+      // Nothing waits on a clock here: clear the stray deadline so the timer lets go of it.
+      draft.deadlineAt(null);
+      return draft.decision();
+  }
+}
+
+function resend(draft: Draft, step: string): Decision {
+  draft.resendStep();
+  draft.step(step, 'timed_out', `resend ${draft.stepResends()}`);
+  resendPending(draft, false);
+  return draft.decision();
+}

@@ -1,0 +1,80 @@
+import { ReleaseStock, ReserveStock, StockReleased } from '@shop/contracts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { withTransaction } from '@shop/service-kit';
+import { startHarness, waitFor, type Harness } from './harness.js';
+import { ordersClient } from './orders-client.js';
+import { createSagasRepository } from '../../src/db/repositories/sagas.js';
+
+let harness: Harness;
+let client: ReturnType<typeof ordersClient>;
+
+beforeAll(async () => {
+  harness = await startHarness('orders-saga-deadlines', {
+    SAGA_STEP_TIMEOUT_SECONDS: '1',
+    SAGA_STEP_MAX_RESENDS: '1',
+  });
+  client = ordersClient(harness);
+});
+afterAll(() => harness.stop());
+
+describe('step deadlines', () => {
+  it('resend the command once, then compensate and cancel', async () => {
+    const customer = await harness.customer();
+    const productId = harness.product(700);
+    const order = (await client.place(customer.token, client.body(customer, productId))).json<{
+      id: string;
+    }>();
+    // Nobody answers: the reserve command is resent, identical, once.
+    const reserves = await waitFor(async () => {
+      const found = await harness.messages('INVENTORY', ReserveStock, order.id);
+      return found.length >= 2 && found;
+    }, 'resent reserve');
+    expect(reserves[1]!.data).toEqual(reserves[0]!.data);
+    // Then the saga gives up, releasing in case the warehouse did reserve.
+    await waitFor(
+      async () => (await harness.messages('INVENTORY', ReleaseStock, order.id)).length === 1,
+      'release',
+    );
+    expect(await harness.messages('INVENTORY', ReserveStock, order.id)).toHaveLength(2);
+    await harness.publish(StockReleased, {
+      orderId: order.id,
+      items: [],
+      reason: 'product_unavailable',
+      releasedAt: new Date().toISOString(),
+    });
+    await waitFor(
+      async () => (await client.get(customer.token, order.id)).status === 'cancelled',
+      'cancelled',
+    );
+    const timeline = await client.timeline(customer.token, order.id);
+    expect(timeline.items.map((item) => `${item.step}:${item.outcome}`)).toContain(
+      'reserve_stock:timed_out',
+    );
+  });
+
+  it('a due saga is claimed by one transaction at a time (SKIP LOCKED)', async () => {
+    const customer = await harness.customer();
+    const productId = harness.product(700);
+    const order = (await client.place(customer.token, client.body(customer, productId))).json<{
+      id: string;
+    }>();
+    const { dataSource } = harness.service.infrastructure;
+    // The service's own timer may hold the row at any moment, so try until our claim wins.
+    await waitFor(async () => {
+      await dataSource.query(
+        `UPDATE order_sagas SET next_deadline_at = now() - interval '1 minute' WHERE order_id = $1`,
+        [order.id],
+      );
+      return withTransaction(dataSource, async (first) => {
+        const claimed = await createSagasRepository(first).claimDue();
+        if (claimed?.orderId !== order.id) return false;
+        // While this transaction holds the claim, a second claimer skips it rather than waiting.
+        const other = await withTransaction(dataSource, (second) =>
+          createSagasRepository(second).claimDue(),
+        );
+        expect(other?.orderId).not.toBe(order.id);
+        return true;
+      });
+    }, 'a claim of the due saga');
+  });
+});
