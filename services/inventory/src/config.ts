@@ -1,11 +1,11 @@
 import Type, { type Static } from 'typebox';
-import { PositiveInteger, ServiceEnvironment } from '@shop/service-kit';
+import { Port, PositiveInteger, ServiceEnvironment } from '@shop/service-kit';
 
 /** The inventory service's environment, checked at start: a bad value stops it with one clear line. */
 export const InventoryConfig = Type.Object({
   ...ServiceEnvironment,
   // 0 asks the OS for a free port (tests).
-  INVENTORY_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3003 }),
+  INVENTORY_PORT: Port(3003),
   /**
    * How long a reservation holds stock before the sweeper gives it back. Must exceed the longest
    * a live saga holds stock before shipping (orders checks that against its own settings).

@@ -2,6 +2,7 @@ import Type, { type Static } from 'typebox';
 import {
   ConfigError,
   parseConfig,
+  Port,
   PositiveInteger,
   ServiceEnvironment,
   Url,
@@ -13,7 +14,7 @@ import type { SagaSettings } from './domain/saga/types.js';
 export const OrdersConfig = Type.Object({
   ...ServiceEnvironment,
   /** 0 asks the OS for a free port (tests run many copies side by side). */
-  ORDERS_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3002 }),
+  ORDERS_PORT: Port(3002),
   /** Owners of the data orders keeps read models of, asked when a read model misses. */
   USERS_URL: Url(),
   INVENTORY_URL: Url(),
