@@ -34,6 +34,11 @@ export const OrdersConfig = Type.Object({
   SAGA_STEP_MAX_RESENDS: Type.Integer({ minimum: 0, maximum: 20, default: 3 }),
   /** Refunds tried before a saga goes to needs_attention. */
   REFUND_MAX_ATTEMPTS: PositiveInteger(3),
+  /**
+   * How long a confirmed (paid) order waits before the warehouse is asked to ship; during the
+   * hold the customer may still cancel, with a refund. 0 ships at once.
+   */
+  FULFILLMENT_HOLD_SECONDS: Type.Integer({ minimum: 0, maximum: 7 * 24 * 3600, default: 0 }),
   /** How often the deadline timer looks for due sagas. */
   SAGA_TIMER_INTERVAL_MS: Type.Integer({ minimum: 50, maximum: 60_000, default: 1000 }),
   /** The inventory's reservation TTL (same variable): must outlast any live saga's hold. */
@@ -50,6 +55,7 @@ export function sagaSettings(config: OrdersConfig): SagaSettings {
     paymentBackoffMaxMs: config.PAYMENT_RETRY_BACKOFF_MAX_MS,
     paymentWindowMs: config.PAYMENT_RETRY_WINDOW_SECONDS * 1000,
     refundMaxAttempts: config.REFUND_MAX_ATTEMPTS,
+    fulfillmentHoldMs: config.FULFILLMENT_HOLD_SECONDS * 1000,
   };
 }
 
@@ -77,7 +83,7 @@ export function parseOrdersConfig(env: Record<string, string | undefined>): Orde
         variable: 'RESERVATION_TTL_SECONDS',
         reason:
           `must exceed ${holdSeconds} s, the longest a saga can hold stock with these settings ` +
-          '(payment window + two payment rounds with backoff + step deadlines x resends); ' +
+          '(payment window + two payment rounds with backoff + fulfilment hold + step deadlines x resends); ' +
           'raise it or shorten PAYMENT_RETRY_WINDOW_SECONDS / SAGA_STEP_TIMEOUT_SECONDS',
       },
     ]);

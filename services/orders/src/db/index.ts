@@ -10,6 +10,7 @@ import {
 } from './entities/read-models.entity.js';
 import { SagaStep } from './entities/saga-step.entity.js';
 import { CreateOrders1767312000000 } from './migrations/1767312000000-create-orders.js';
+import { SagaFulfillmentHold1767398400000 } from './migrations/1767398400000-saga-fulfillment-hold.js';
 
 /** The orders schema: what the service owns, and the migrations that build it. */
 export const ordersDatabase = {
@@ -30,5 +31,6 @@ export const ordersDatabase = {
     ...messagingMigrations,
     createAuditLogsMigration({ entityTypes: ['order'] }),
     CreateOrders1767312000000,
+    SagaFulfillmentHold1767398400000,
   ],
 };

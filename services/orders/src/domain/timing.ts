@@ -11,6 +11,7 @@ import type { SagaSettings } from './saga/types.js';
  *                       backoffs between attempts)
  * + the payment window (a decline at the end of the round opens it)
  * + a second round     (a new method given at the last moment of the window)
+ * + the fulfilment hold (FULFILLMENT_HOLD_SECONDS: paid, waiting before the ship command)
  * + the ship step      (its deadline through every resend)
  * + one timer tick per deadline in the chain, as slack.
  */
@@ -21,6 +22,12 @@ export function longestStockHoldMs(settings: SagaSettings, timerIntervalMs: numb
     backoffs += paymentBackoffMs(failed, settings);
   }
   const round = settings.paymentMaxAttempts * step + backoffs;
-  const deadlines = 2 * settings.paymentMaxAttempts * (settings.maxStepResends + 2) + 2;
-  return 2 * round + settings.paymentWindowMs + step + deadlines * timerIntervalMs;
+  const deadlines = 2 * settings.paymentMaxAttempts * (settings.maxStepResends + 2) + 3;
+  return (
+    2 * round +
+    settings.paymentWindowMs +
+    settings.fulfillmentHoldMs +
+    step +
+    deadlines * timerIntervalMs
+  );
 }

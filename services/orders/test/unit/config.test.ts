@@ -42,4 +42,25 @@ describe('orders config', () => {
       }).RESERVATION_TTL_SECONDS,
     ).toBe(9000);
   });
+
+  it('reads FULFILLMENT_HOLD_SECONDS (default 0) and counts the hold against the TTL', () => {
+    expect(parseOrdersConfig(base).FULFILLMENT_HOLD_SECONDS).toBe(0);
+    expect(
+      parseOrdersConfig({ ...base, FULFILLMENT_HOLD_SECONDS: '30' }).FULFILLMENT_HOLD_SECONDS,
+    ).toBe(30);
+    expect(() => parseOrdersConfig({ ...base, FULFILLMENT_HOLD_SECONDS: '-1' })).toThrow(
+      /FULFILLMENT_HOLD_SECONDS/,
+    );
+    // Defaults hold stock for well under an hour; an hour of fulfilment hold on top does not fit.
+    expect(() => parseOrdersConfig({ ...base, FULFILLMENT_HOLD_SECONDS: '3600' })).toThrow(
+      /RESERVATION_TTL_SECONDS must exceed/,
+    );
+    expect(
+      parseOrdersConfig({
+        ...base,
+        FULFILLMENT_HOLD_SECONDS: '3600',
+        RESERVATION_TTL_SECONDS: '9000',
+      }).FULFILLMENT_HOLD_SECONDS,
+    ).toBe(3600);
+  });
 });

@@ -18,6 +18,7 @@ import type {
   SagaContext,
   SagaData,
   SagaEvent,
+  SagaSettings,
   SagaState,
 } from '../../src/domain/saga/types.js';
 
@@ -30,14 +31,15 @@ const settings = {
   paymentBackoffMaxMs: 60_000,
   paymentWindowMs: 900_000,
   refundMaxAttempts: 2,
+  fulfillmentHoldMs: 0,
 };
 
-function context(at = T0): SagaContext {
+function context(at = T0, sagaSettings: SagaSettings = settings): SagaContext {
   let n = 0;
   return {
     now: at,
     newId: () => `00000000-0000-4000-8000-${String(++n).padStart(12, '0')}`,
-    settings,
+    settings: sagaSettings,
   };
 }
 
@@ -81,15 +83,19 @@ function applied(decision: Decision) {
 function run(
   events: (SagaEvent | ((saga: Saga) => SagaEvent))[],
   at = T0,
+  sagaSettings: SagaSettings = settings,
 ): { saga: Saga; last: Decision } {
-  let saga = startSaga(data(), context(at)).saga;
+  let saga = startSaga(data(), context(at, sagaSettings)).saga;
   let last: Decision = { outcome: 'ignored', reason: 'none' };
   for (const step of events) {
     const event = typeof step === 'function' ? step(saga) : step;
     last = decide(
       saga,
       event,
-      context(saga.deadlineAt && event.type === 'deadline_reached' ? saga.deadlineAt : at),
+      context(
+        saga.deadlineAt && event.type === 'deadline_reached' ? saga.deadlineAt : at,
+        sagaSettings,
+      ),
     );
     if (last.outcome === 'applied') saga = last.saga;
   }
@@ -556,14 +562,129 @@ describe('duplicates, late and out-of-order events never cause a wrong state', (
     ]) {
       seen.add(run(events).saga.state);
     }
+    seen.add(run(paths.shipping!, T0, { ...settings, fulfillmentHoldMs: 60_000 }).saga.state);
     expect([...seen].sort()).toEqual([
       'awaiting_payment_method',
       'charging',
       'compensating',
+      'fulfillment_hold',
       'payment_backoff',
       'reserving',
       'shipped',
       'shipping',
     ]);
+  });
+});
+
+describe('fulfilment hold (FULFILLMENT_HOLD_SECONDS)', () => {
+  const HOLD_MS = 60_000;
+  const held = { ...settings, fulfillmentHoldMs: HOLD_MS };
+  const paymentId = '66666666-6666-4666-8666-666666666666';
+  const cancel: SagaEvent = { type: 'cancel_requested' };
+
+  it('a paid order is confirmed and waits the hold, no ShipOrder yet, still cancellable', () => {
+    const { saga, last } = run([reserved, succeeded], T0, held);
+    expect(saga.state).toBe('fulfillment_hold');
+    expect(saga.deadlineAt).toEqual(new Date(T0.getTime() + HOLD_MS));
+    expect(applied(last).order).toMatchObject({ status: 'confirmed', paymentStatus: 'succeeded' });
+    expect(sent(last, OrderConfirmed)).toHaveLength(1);
+    expect(sent(last, ShipOrder)).toHaveLength(0);
+    expect(applied(last).timeline.map((entry) => `${entry.step}:${entry.outcome}`)).toEqual([
+      'charge_payment:succeeded',
+      'fulfillment_hold:waiting',
+    ]);
+    expect(canCancel(saga.state)).toBe(true);
+  });
+
+  it('the hold’s deadline issues ShipOrder; from then on cancel is refused', () => {
+    const { saga, last } = run([reserved, succeeded, deadline], T0, held);
+    expect(saga.state).toBe('shipping');
+    expect(sent(last, ShipOrder)).toHaveLength(1);
+    expect(saga.deadlineAt).toEqual(new Date(T0.getTime() + HOLD_MS + settings.stepTimeoutMs));
+    expect(canCancel(saga.state)).toBe(false);
+    expect(run([reserved, succeeded, deadline, cancel], T0, held).last.outcome).toBe('ignored');
+    const shipped = run([reserved, succeeded, deadline, shipment], T0, held);
+    expect(shipped.saga.state).toBe('shipped');
+  });
+
+  it('a deadline before the hold ends is ignored', () => {
+    const { saga } = run([reserved, succeeded], T0, held);
+    const early = decide(saga, deadline, context(new Date(T0.getTime() + HOLD_MS - 1), held));
+    expect(early.outcome).toBe('ignored');
+  });
+
+  it('cancel during the hold refunds the charge and releases stock, then cancels customer_request', () => {
+    const requested = run([reserved, succeeded, cancel], T0, held);
+    expect(requested.saga.state).toBe('compensating');
+    expect(sent(requested.last, ShipOrder)).toHaveLength(0);
+    expect(sent(requested.last, RefundPayment)[0]!.data).toMatchObject({
+      paymentId,
+      amount: 3199,
+      reason: 'customer_request',
+    });
+    expect(sent(requested.last, ReleaseStock)[0]!.data).toMatchObject({
+      reason: 'customer_request',
+    });
+    const refundId = refundOf(requested.saga).refundId;
+    const done = run(
+      [
+        reserved,
+        succeeded,
+        cancel,
+        { type: 'refund_succeeded', refundId, paymentId },
+        { type: 'stock_released' },
+      ],
+      T0,
+      held,
+    );
+    expect(done.saga.state).toBe('cancelled');
+    expect(done.saga.deadlineAt).toBeNull();
+    expect(applied(done.last).order).toMatchObject({
+      status: 'cancelled',
+      cancellationReason: 'customer_request',
+    });
+    const [cancelled] = sent(done.last, OrderCancelled);
+    expect(cancelled!.data).toMatchObject({ refunded: true });
+  });
+
+  it('a duplicate ChargeSucceeded during the hold is ignored; a second payment is refunded', () => {
+    expect(run([reserved, succeeded, succeeded], T0, held).last.outcome).toBe('ignored');
+    const { saga, last } = run(
+      [
+        reserved,
+        succeeded,
+        { type: 'charge_succeeded', attemptId: 'b', paymentId: 'other', amount: 3199 },
+      ],
+      T0,
+      held,
+    );
+    expect(saga.state).toBe('fulfillment_hold');
+    expect(sent(last, RefundPayment)[0]!.data).toMatchObject({ paymentId: 'other' });
+  });
+
+  it('the reservation expiring during the hold refunds and cancels reservation_expired', () => {
+    const { saga, last } = run([reserved, succeeded, { type: 'reservation_expired' }], T0, held);
+    expect(saga.state).toBe('compensating');
+    expect(sent(last, RefundPayment)).toHaveLength(1);
+    expect(sent(last, ReleaseStock)).toHaveLength(0);
+    expect(saga.data.compensation?.reason).toBe('reservation_expired');
+  });
+
+  it('stray replies during the hold are ignored', () => {
+    for (const stray of [
+      reserved,
+      shipment,
+      { type: 'stock_released' } as SagaEvent,
+      { type: 'shipment_delivered', shipmentId: 's', deliveredAt: T0.toISOString() } as SagaEvent,
+      { type: 'retry_requested' } as SagaEvent,
+    ]) {
+      expect(run([reserved, succeeded, stray], T0, held).last.outcome).toBe('ignored');
+    }
+  });
+
+  it('hold 0 keeps today’s behaviour: ShipOrder with the confirmation', () => {
+    const { saga, last } = run([reserved, succeeded], T0, { ...settings, fulfillmentHoldMs: 0 });
+    expect(saga.state).toBe('shipping');
+    expect(sent(last, ShipOrder)).toHaveLength(1);
   });
 });

@@ -1,5 +1,4 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
-import { SAGA_STATES } from '../../domain/saga/types.js';
 
 const list = (values: readonly string[]) => values.map((value) => `'${value}'`).join(', ');
 
@@ -18,7 +17,19 @@ export class CreateOrders1767312000000 implements MigrationInterface {
       `CREATE TYPE cancellation_reason AS ENUM ('insufficient_stock', 'product_unavailable',
          'payment_declined', 'payment_failed', 'customer_request', 'reservation_expired')`,
       `CREATE TYPE payment_summary_status AS ENUM ('pending', 'succeeded', 'failed', 'refunded')`,
-      `CREATE TYPE saga_state AS ENUM (${list(SAGA_STATES)})`,
+      // Frozen as first released; later states are added by later migrations.
+      `CREATE TYPE saga_state AS ENUM (${list([
+        'reserving',
+        'charging',
+        'payment_backoff',
+        'awaiting_payment_method',
+        'shipping',
+        'shipped',
+        'delivered',
+        'compensating',
+        'cancelled',
+        'needs_attention',
+      ])})`,
       `CREATE SEQUENCE order_number_seq AS bigint START 1`,
 
       `CREATE TABLE orders (

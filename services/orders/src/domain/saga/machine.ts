@@ -28,7 +28,8 @@ import type {
  * fit the current state (a duplicate, a late or out-of-order reply) is `ignored` with a reason
  * for the log, and changes nothing.
  *
- *   reserving ──reserved──▶ charging ──succeeded──▶ shipping ──created──▶ shipped ──▶ delivered
+ *   reserving ──reserved──▶ charging ──succeeded──▶ [fulfillment_hold ─deadline─▶] shipping
+ *                                                      ──created──▶ shipped ──▶ delivered
  *      │rejected             │failed: payment_backoff ─deadline─▶ charging (new attempt)
  *      ▼                     │declined / retries spent: awaiting_payment_method ─pay─▶ charging
  *   cancelled ◀── compensating (release stock, refund) ◀── cancel, window over, reservation expired
@@ -40,7 +41,8 @@ export function canCancel(state: SagaState): boolean {
     state === 'reserving' ||
     state === 'charging' ||
     state === 'payment_backoff' ||
-    state === 'awaiting_payment_method'
+    state === 'awaiting_payment_method' ||
+    state === 'fulfillment_hold'
   );
 }
 
@@ -150,12 +152,14 @@ function awaitPaymentMethod(
   return draft.decision();
 }
 
-function startShipping(draft: Draft, paymentId: string): Decision {
-  const { data } = draft;
+/**
+ * Paid: the order is confirmed. With a fulfilment hold it waits, still cancellable, until the
+ * hold's deadline; without one the warehouse is asked to ship in the same decision.
+ */
+function confirmOrder(draft: Draft, paymentId: string): Decision {
+  const { data, context } = draft;
   data.paymentId = paymentId;
   data.attemptId = null;
-  draft.moveTo('shipping');
-  draft.startStep();
   draft.order({
     status: 'confirmed',
     paymentStatus: 'succeeded',
@@ -163,8 +167,26 @@ function startShipping(draft: Draft, paymentId: string): Decision {
     paymentId,
   });
   draft.send(orderConfirmed(data, paymentId, draft.at));
-  draft.send(shipOrder(data));
   draft.step('charge_payment', 'succeeded', `payment ${paymentId}`);
+  const holdMs = context.settings.fulfillmentHoldMs;
+  if (holdMs > 0) {
+    draft.moveTo('fulfillment_hold');
+    draft.startStep(holdMs);
+    draft.step(
+      'fulfillment_hold',
+      'waiting',
+      `until ${new Date(context.now.getTime() + holdMs).toISOString()}`,
+    );
+    return draft.decision();
+  }
+  return startShipping(draft);
+}
+
+/** From here on the order can no longer be cancelled: the warehouse was asked to ship. */
+function startShipping(draft: Draft): Decision {
+  draft.moveTo('shipping');
+  draft.startStep();
+  draft.send(shipOrder(draft.data));
   draft.step('ship_order', 'requested');
   return draft.decision();
 }
@@ -287,6 +309,7 @@ function onReservationExpired(draft: Draft): Decision {
     case 'charging':
     case 'payment_backoff':
     case 'awaiting_payment_method':
+    case 'fulfillment_hold':
     case 'shipping':
       // The warehouse already let the stock go: nothing to release, refund any charge.
       draft.data.holdsStock = false;
@@ -327,7 +350,7 @@ function onChargeSucceeded(draft: Draft, paymentId: string, amount: number): Dec
     case 'payment_backoff':
     case 'awaiting_payment_method':
       // Any attempt of this order that took money pays for it, even one we stopped waiting on.
-      return startShipping(draft, paymentId);
+      return confirmOrder(draft, paymentId);
     case 'compensating':
     case 'cancelled': {
       // Money arrived for an order being (or already) cancelled: give it back.
@@ -350,6 +373,7 @@ function onChargeSucceeded(draft: Draft, paymentId: string, amount: number): Dec
       draft.startStep();
       return draft.decision();
     }
+    case 'fulfillment_hold':
     case 'shipping':
     case 'shipped':
     case 'delivered': {
@@ -519,6 +543,7 @@ function resendPending(draft: Draft, fresh: boolean): void {
     }
     case 'payment_backoff':
     case 'awaiting_payment_method':
+    case 'fulfillment_hold':
     case 'shipped':
     case 'delivered':
     case 'cancelled':
@@ -550,6 +575,9 @@ function onDeadline(draft: Draft, deadlineAt: Date | null): Decision {
     case 'awaiting_payment_method':
       draft.step('await_payment_method', 'expired');
       return compensate(draft, data.paymentFailure ?? 'payment_declined');
+    case 'fulfillment_hold':
+      draft.step('fulfillment_hold', 'completed');
+      return startShipping(draft);
     case 'shipping':
       if (canResend) return resend(draft, 'ship_order');
       // The parcel may have left: neither cancelling nor waiting on is safe to decide alone.

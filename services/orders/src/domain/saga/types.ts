@@ -9,6 +9,7 @@ export const SAGA_STATES = [
   'charging',
   'payment_backoff',
   'awaiting_payment_method',
+  'fulfillment_hold',
   'shipping',
   'shipped',
   'delivered',
@@ -133,6 +134,8 @@ export interface SagaSettings {
   paymentBackoffMaxMs: number;
   paymentWindowMs: number;
   refundMaxAttempts: number;
+  /** How long a confirmed order waits, still cancellable, before ShipOrder goes out; 0 = at once. */
+  fulfillmentHoldMs: number;
 }
 
 /** What the machine may not produce itself: the time and fresh ids. */
