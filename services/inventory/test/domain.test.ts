@@ -198,6 +198,27 @@ describe('which answer a saga command gets', () => {
     ).toEqual({ kind: 'replay', step: 'ship' });
   });
 
+  it('answers a reserve repeated after its release or expiry with that, not the reservation', () => {
+    expect(
+      decideCommand(
+        'reserve',
+        stored([
+          ['reserve', RESERVED],
+          ['release', RELEASED],
+        ]),
+      ),
+    ).toEqual({ kind: 'replay', step: 'release' });
+    expect(
+      decideCommand(
+        'reserve',
+        stored([
+          ['reserve', RESERVED],
+          ['expire', 'e'],
+        ]),
+      ),
+    ).toEqual({ kind: 'replay', step: 'expire' });
+  });
+
   it('answers a reserve or ship after a release with the release', () => {
     expect(decideCommand('reserve', stored([['release', RELEASED]]))).toEqual({
       kind: 'replay',

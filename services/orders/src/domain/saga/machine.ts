@@ -433,6 +433,15 @@ function onRefundSucceeded(draft: Draft, refundId: string, paymentId: string): D
     draft.step('refund_payment', 'succeeded');
     return finishIfCompensated(draft);
   }
+  if (data.paymentId === null && (draft.state === 'cancelled' || draft.state === 'compensating')) {
+    // A charge that landed after the cancel: payments saw the order no longer wanted it and
+    // refunded it at once, without a charge reply (a superseded attempt's success must never
+    // confirm an order). The order shows that money was taken and given back.
+    data.paymentId = paymentId;
+    draft.order({ paymentStatus: 'refunded', paymentId });
+    draft.step('refund_payment', 'succeeded', `late charge ${paymentId} refunded by payments`);
+    return draft.decision();
+  }
   if (paymentId === data.paymentId && draft.state !== 'compensating') {
     // Staff refunded the order's payment by hand (POST /v1/payments/:id/refund).
     draft.order({ paymentStatus: 'refunded' });
