@@ -1,24 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
+import type { ProblemDetails } from '@shop/contracts';
 import pg from 'pg';
 import type { SystemUnderTest } from './system.js';
 
 /**
  * Accounts through the gateway only, for whole-system tests: a small HTTP client, account
- * helpers, the row counts that prove a refused request wrote nothing, and a poller.
+ * helpers and the row counts that prove a refused request wrote nothing.
  */
 
 export const PASSWORD = 'correct horse battery';
 
-export interface Problem {
-  type: string;
-  title: string;
-  status: number;
-  detail: string;
-  code: string;
-  errors?: Array<{ path: string; message: string }>;
-}
+/** A problem+json body, as packages/contracts defines it. */
+export type Problem = ProblemDetails;
 
 export interface UserBody {
   id: string;
@@ -211,17 +206,4 @@ export async function rowCounts(system: SystemUnderTest): Promise<Record<string,
             (SELECT count(*)::int FROM users.outbox) AS outbox`,
   );
   return row ?? {};
-}
-
-/** Polls until `condition` holds; no fixed waits. */
-export async function eventually(
-  condition: () => Promise<boolean> | boolean,
-  timeoutMs = 30_000,
-  what = 'condition',
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`${what} not met within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }

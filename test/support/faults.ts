@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { connectNats, createLogger } from '@shop/service-kit';
+import { waitFor } from '@shop/service-kit/testing';
 import { query } from './accounts.js';
 import { expectCall, type Product, type Shop } from './shop.js';
 import type { SystemUnderTest } from './system.js';
@@ -147,19 +148,17 @@ export async function openNatsProbe(system: SystemUnderTest): Promise<NatsProbe>
     },
     backlog,
     async waitCaughtUp(timeoutMs = 60_000) {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const rows = await backlog();
-        if (rows.length > 0 && rows.every((row) => row.pending === 0 && row.ackPending === 0)) {
-          return;
-        }
-        if (Date.now() > deadline) {
-          throw new Error(
-            `consumers not caught up within ${timeoutMs} ms: ${JSON.stringify(rows)}`,
-          );
-        }
-        await new Promise((resolve) => setTimeout(resolve, 200));
-      }
+      await waitFor(
+        async () => {
+          const rows = await backlog();
+          if (rows.length > 0 && rows.every((row) => row.pending === 0 && row.ackPending === 0)) {
+            return true;
+          }
+          throw new Error(`last: ${JSON.stringify(rows)}`);
+        },
+        `the consumers to catch up within ${timeoutMs} ms`,
+        { timeoutMs, intervalMs: 200 },
+      );
     },
     async close() {
       await nc.close();
@@ -257,21 +256,22 @@ export async function inboxRowsFor(system: SystemUnderTest, ids: string[]): Prom
 
 /** Polls until no service has an outbox row still to publish. */
 export async function waitOutboxesDrained(system: SystemUnderTest, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    let unsent = 0;
-    for (const schema of SERVICE_SCHEMAS) {
-      const [row] = await query<{ count: number }>(
-        system,
-        `SELECT count(*)::int AS count FROM "${schema}".outbox WHERE published_at IS NULL`,
-      );
-      unsent += row?.count ?? 0;
-    }
-    if (unsent === 0) return;
-    if (Date.now() > deadline)
-      throw new Error(`${unsent} outbox rows unsent after ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
+  await waitFor(
+    async () => {
+      let unsent = 0;
+      for (const schema of SERVICE_SCHEMAS) {
+        const [row] = await query<{ count: number }>(
+          system,
+          `SELECT count(*)::int AS count FROM "${schema}".outbox WHERE published_at IS NULL`,
+        );
+        unsent += row?.count ?? 0;
+      }
+      if (unsent === 0) return true;
+      throw new Error(`${unsent} outbox rows unsent`);
+    },
+    `the outboxes to drain within ${timeoutMs} ms`,
+    { timeoutMs, intervalMs: 200 },
+  );
 }
 
 // ── the sandbox provider's ledger ─────────────────────────────────────────────────────────
@@ -405,19 +405,19 @@ export async function waitAllSettled(
   orderIds: string[],
   timeoutMs = 240_000,
 ): Promise<OrderEnd[]> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const ends = await orderEnds(system, orderIds);
-    const unsettled = ends.filter((end) => !isSettled(end));
-    if (ends.length === orderIds.length && unsettled.length === 0) return ends;
-    if (Date.now() > deadline) {
+  return waitFor(
+    async () => {
+      const ends = await orderEnds(system, orderIds);
+      const unsettled = ends.filter((end) => !isSettled(end));
+      if (ends.length === orderIds.length && unsettled.length === 0) return ends;
       throw new Error(
-        `${unsettled.length} of ${orderIds.length} orders not settled within ${timeoutMs} ms: ` +
+        `${unsettled.length} of ${orderIds.length} orders not settled: ` +
           JSON.stringify(unsettled.slice(0, 10)),
       );
-    }
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
+    },
+    `${orderIds.length} orders to settle within ${timeoutMs} ms`,
+    { timeoutMs, intervalMs: 500 },
+  );
 }
 
 export interface ProductStock {
@@ -648,26 +648,26 @@ export async function waitReadModels(
   }: { productIds?: string[]; addressIds?: string[]; paymentMethodIds?: string[] },
   timeoutMs = 30_000,
 ): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const [row] = await query<{ products: number; addresses: number; methods: number }>(
-      shop.system,
-      `SELECT (SELECT count(*)::int FROM orders.product_prices WHERE product_id = ANY($1::uuid[])) AS products,
-              (SELECT count(*)::int FROM orders.customer_addresses WHERE address_id = ANY($2::uuid[])) AS addresses,
-              (SELECT count(*)::int FROM orders.customer_payment_methods
-                WHERE payment_method_id = ANY($3::uuid[])) AS methods`,
-      [productIds, addressIds, paymentMethodIds],
-    );
-    if (
-      row?.products === productIds.length &&
-      row.addresses === addressIds.length &&
-      row.methods === paymentMethodIds.length
-    ) {
-      return;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`read models incomplete after ${timeoutMs} ms: ${JSON.stringify(row)}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
+  await waitFor(
+    async () => {
+      const [row] = await query<{ products: number; addresses: number; methods: number }>(
+        shop.system,
+        `SELECT (SELECT count(*)::int FROM orders.product_prices WHERE product_id = ANY($1::uuid[])) AS products,
+                (SELECT count(*)::int FROM orders.customer_addresses WHERE address_id = ANY($2::uuid[])) AS addresses,
+                (SELECT count(*)::int FROM orders.customer_payment_methods
+                  WHERE payment_method_id = ANY($3::uuid[])) AS methods`,
+        [productIds, addressIds, paymentMethodIds],
+      );
+      if (
+        row?.products === productIds.length &&
+        row.addresses === addressIds.length &&
+        row.methods === paymentMethodIds.length
+      ) {
+        return true;
+      }
+      throw new Error(`last: ${JSON.stringify(row)}`);
+    },
+    `the read models within ${timeoutMs} ms`,
+    { timeoutMs, intervalMs: 200 },
+  );
 }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { waitFor } from '@shop/service-kit/testing';
 import {
   call,
   describeAnswer,
@@ -239,19 +240,18 @@ export async function waitForOrder(
   predicate: (order: OrderView) => boolean,
   { timeoutMs = 60_000, what = 'order condition' }: { timeoutMs?: number; what?: string } = {},
 ): Promise<OrderView> {
-  const deadline = Date.now() + timeoutMs;
-  let last: OrderView | undefined;
-  for (;;) {
-    last = await getOrder(shop, token, orderId);
-    if (predicate(last)) return last;
-    if (Date.now() > deadline) {
+  return waitFor(
+    async () => {
+      const order = await getOrder(shop, token, orderId);
+      if (predicate(order)) return order;
       throw new Error(
-        `${what} not met for order ${orderId} within ${timeoutMs} ms; last: ` +
-          `${last.status}/${last.cancellationReason ?? '-'} payment ${JSON.stringify(last.payment)}`,
+        `last: ${order.status}/${order.cancellationReason ?? '-'} ` +
+          `payment ${JSON.stringify(order.payment)}`,
       );
-    }
-    await new Promise((resolve) => setTimeout(resolve, 150));
-  }
+    },
+    `${what} for order ${orderId}`,
+    { timeoutMs, intervalMs: 150 },
+  );
 }
 
 /** Waits for a status (and, for `cancelled`, optionally checks nothing else). */
@@ -319,23 +319,6 @@ export async function timelineOf(shop: Shop, token: string, orderId: string) {
     { token },
   );
   return page.items;
-}
-
-/** Polls an async condition; no fixed waits. */
-export async function until<T>(
-  probe: () => Promise<T>,
-  accept: (value: T) => boolean,
-  { timeoutMs = 60_000, what = 'condition' }: { timeoutMs?: number; what?: string } = {},
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (accept(value)) return value;
-    if (Date.now() > deadline) {
-      throw new Error(`${what} not met within ${timeoutMs} ms; last: ${JSON.stringify(value)}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 150));
-  }
 }
 
 /** Invariants straight from the database: units still held by live reservations of a product. */

@@ -1,7 +1,7 @@
-import { createServer } from 'node:net';
 import {
   createTestDatabase,
   deleteNamespaceStreams,
+  freePort,
   testNamespace,
   type TestDatabase,
 } from '@shop/service-kit/testing';
@@ -36,18 +36,6 @@ export interface SystemUnderTest {
 }
 
 const LOG_LINES_KEPT = 2000;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 /**
  * Starts every program as a real process against a database and NATS namespace of its own and

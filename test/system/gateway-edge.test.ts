@@ -1,4 +1,5 @@
 import { createAccessTokenSigner, loadOrCreateDevKeyPair, type Identity } from '@shop/service-kit';
+import { waitFor } from '@shop/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSystem, type SystemUnderTest } from '../support/system.js';
 import { send } from '../support/accounts.js';
@@ -33,15 +34,6 @@ async function expectProblem(response: Response, status: number, code: string) {
   expect(response.status).toBe(status);
   expect(response.headers.get('content-type')).toContain('application/problem+json');
   expect(await response.json()).toMatchObject({ status, code });
-}
-
-/** Polls until `condition` holds; no fixed waits. */
-async function eventually(condition: () => Promise<boolean>, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 describe('the gateway in front of the real services', () => {
@@ -99,6 +91,10 @@ describe('the gateway in front of the real services', () => {
     }
 
     await system.restart('payments');
-    await eventually(async () => (await get('/v1/payments?orderId=1', staff)).status !== 503);
+    await waitFor(
+      async () => (await get('/v1/payments?orderId=1', staff)).status !== 503,
+      'payments answering through the gateway again',
+      { timeoutMs: 30_000, intervalMs: 100 },
+    );
   });
 });

@@ -1,3 +1,4 @@
+import { waitFor } from '@shop/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ProgramName } from '../../scripts/lib/system.js';
 import { query } from '../support/accounts.js';
@@ -15,7 +16,6 @@ import {
   placeAcceptedOrder,
   startShop,
   stopShop,
-  until,
   type Customer,
   type Items,
   type SandboxCard,
@@ -125,11 +125,10 @@ async function burstWithKill(
 
   let unsettledAtKill = 0;
   const killing = (async () => {
-    await until(
-      () => trigger(placed, [p0, p1, p2]),
-      (fired) => fired,
-      { timeoutMs: 90_000, what: `trigger to kill ${program}` },
-    );
+    await waitFor(() => trigger(placed, [p0, p1, p2]), `trigger to kill ${program}`, {
+      timeoutMs: 90_000,
+      intervalMs: 150,
+    });
     await shop.system.kill(program);
     const ends = await orderEnds(shop.system, [...placed]);
     unsettledAtKill = ends.filter(

@@ -1,3 +1,4 @@
+import { waitFor } from '@shop/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, describeAnswer, isProblem, query } from '../support/accounts.js';
 import {
@@ -11,7 +12,6 @@ import {
   stockOf,
   stopShop,
   timelineOf,
-  until,
   waitForStatus,
   type Shop,
 } from '../support/shop.js';
@@ -54,10 +54,14 @@ describe('fulfilment hold', () => {
     const cancelled = await waitForStatus(shop, customer.token, placed.id, 'cancelled');
     expect(cancelled).toMatchObject({ cancellationReason: 'customer_request', shipment: null });
     expect(cancelled.payment?.status).toBe('refunded');
-    const payments = await until(
-      () => paymentsOf(shop, customer.token, placed.id),
-      (items) => items.length === 1 && items[0]!.status === 'refunded',
-      { what: 'the payment shown refunded' },
+    const payments = await waitFor(
+      async () => {
+        const items = await paymentsOf(shop, customer.token, placed.id);
+        if (items.length === 1 && items[0]!.status === 'refunded') return items;
+        throw new Error(`last: ${JSON.stringify(items)}`);
+      },
+      'the payment shown refunded',
+      { timeoutMs: 60_000, intervalMs: 150 },
     );
     expect(payments[0]!.amount).toBe(placed.total);
     expect(await stockOf(shop, product.id)).toMatchObject({

@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import {
   createTestDatabase,
   deleteNamespaceStreams,
+  freePort,
   testNamespace,
 } from '@shop/service-kit/testing';
 import { describe, expect, it } from 'vitest';
@@ -12,14 +12,6 @@ import { PROGRAMS, ROOT } from '../../scripts/lib/system.js';
 
 // `pnpm start` itself, as a newcomer runs it: one command that migrates, starts every program
 // and, on Ctrl-C, stops them all, leaving no process behind.
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 async function answers(url: string): Promise<boolean> {
   try {

@@ -1,11 +1,11 @@
 import { createHmac, generateKeyPairSync, randomUUID } from 'node:crypto';
 import { createAccessTokenSigner, resolveAuthSecrets } from '@shop/service-kit';
+import { waitFor } from '@shop/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   PASSWORD,
   call,
   describeAnswer,
-  eventually,
   isProblem,
   login,
   query,
@@ -533,10 +533,10 @@ describe('tokens', () => {
       headers: { 'x-request-id': after },
     });
     expect(control.status).toBe(200);
-    await eventually(
+    await waitFor(
       () => system.logs('users').some((line) => line.includes(after)),
-      10_000,
       'the control request in the users log',
+      { timeoutMs: 10_000, intervalMs: 100 },
     );
     expect(system.logs('users').filter((line) => line.includes(marker))).toEqual([]);
     // And the account is untouched (DELETE /v1/users/me was among the refused calls).
@@ -594,15 +594,15 @@ describe('a dead users service', () => {
     expect(Array.isArray(products.body.items)).toBe(true);
 
     await system.restart('users');
-    await eventually(
+    await waitFor(
       async () =>
         (
           await call(system, 'POST', '/v1/auth/login', {
             body: { email: account.email, password: PASSWORD },
           })
         ).status === 200,
-      30_000,
       'login answering 200 again',
+      { timeoutMs: 30_000, intervalMs: 100 },
     );
     const token = await login(system, account.email, PASSWORD);
     const back = await call<UserBody>(system, 'GET', '/v1/users/me', { token });

@@ -1,9 +1,9 @@
 import { once } from 'node:events';
 import { createServer } from 'node:http';
+import { waitFor } from '@shop/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   closedPort,
-  eventually,
   startGateway,
   startUpstream,
   type FakeUpstream,
@@ -66,13 +66,18 @@ describe('a dead or wedged upstream', () => {
   });
 
   it('opens the circuit after repeated failures: 503 at once, with Retry-After', async () => {
-    let retryAfter: string | undefined;
-    await eventually(async () => {
-      const response = await call('/v1/payments');
-      expect(response.statusCode).toBe(503);
-      retryAfter = response.headers['retry-after'] as string | undefined;
-      return retryAfter !== undefined;
-    });
+    // Every answer on the way is a 503; the open circuit's also says when to retry.
+    const statuses = new Set<number>();
+    const retryAfter = await waitFor(
+      async () => {
+        const response = await call('/v1/payments');
+        statuses.add(response.statusCode);
+        return response.headers['retry-after'] as string | undefined;
+      },
+      'the circuit to open',
+      { timeoutMs: 10_000, intervalMs: 25 },
+    );
+    expect([...statuses]).toEqual([503]);
     expect(Number(retryAfter)).toBeGreaterThanOrEqual(1);
     const metrics = (await sut.app.inject({ url: '/metrics' })).body;
     expect(metrics).toMatch(/circuit_breaker_state\{[^}]*breaker="payments"[^}]*\} 2/);
@@ -86,7 +91,11 @@ describe('a dead or wedged upstream', () => {
     server.listen(Number(new URL(deadUrl).port), '127.0.0.1');
     await once(server, 'listening');
     try {
-      await eventually(async () => (await call('/v1/payments')).statusCode === 200);
+      await waitFor(
+        async () => (await call('/v1/payments')).statusCode === 200,
+        'the circuit to close',
+        { timeoutMs: 10_000, intervalMs: 25 },
+      );
     } finally {
       server.close();
     }

@@ -13,6 +13,7 @@ import {
   type Identity,
   type RedisHandle,
 } from '@shop/service-kit';
+import { waitFor } from '@shop/service-kit/testing';
 import { buildGatewayApp } from '../src/app.js';
 import { GatewayConfig } from '../src/config.js';
 
@@ -119,7 +120,12 @@ export async function startGateway(
     verifier: createAccessTokenVerifier({ publicKey: keys.publicKey }),
   });
   // Limits fail open until Redis is connected; tests of the limits want them on from the start.
-  if (awaitRedis) await eventually(() => redis.isHealthy());
+  if (awaitRedis) {
+    await waitFor(() => redis.isHealthy(), 'Redis to be healthy', {
+      timeoutMs: 10_000,
+      intervalMs: 25,
+    });
+  }
   await app.listen({ port: 0, host: '127.0.0.1' });
   const { port } = app.server.address() as AddressInfo;
   const signer = createAccessTokenSigner({ privateKey: keys.privateKey });
@@ -133,16 +139,4 @@ export async function startGateway(
       await redis.close();
     },
   };
-}
-
-/** Polls until `condition` holds (no fixed sleeps in tests); fails after `timeoutMs`. */
-export async function eventually(
-  condition: () => Promise<boolean> | boolean,
-  timeoutMs = 10_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
 }

@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { ReleaseStock, ReserveStock, ShipOrder } from '@shop/contracts';
-import type { TestService } from '@shop/service-kit/testing';
+import { waitFor, type TestService } from '@shop/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAvailabilityCache } from '../src/cache/availability-cache.js';
 import { address, createProduct, stockOf, tokenOf } from './fixtures.js';
 import {
   CLOSED_REDIS_URL,
-  eventually,
   sendCommand,
   startInventory,
   streamReader,
@@ -53,10 +52,14 @@ async function expectCacheMatchesPostgres(productId: string) {
     [productId],
   )) as Array<{ available: number; version: number }>;
   const truth = rows[0]!;
-  await eventually(async () => {
-    const entry = await cachedEntry(productId);
-    return entry?.version === truth.version && entry.value === truth.available;
-  }, `cache at version ${truth.version}`);
+  await waitFor(
+    async () => {
+      const entry = await cachedEntry(productId);
+      return entry?.version === truth.version && entry.value === truth.available;
+    },
+    `cache at version ${truth.version}`,
+    { intervalMs: 25 },
+  );
   expect(await publicAvailable(sut, productId)).toBe(truth.available);
 }
 

@@ -1,7 +1,7 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { Envelope, MessageContract, MessageData } from '@shop/contracts';
 import { buildEnvelope, parseConfig } from '@shop/service-kit';
-import { startTestService, type TestService } from '@shop/service-kit/testing';
+import { startTestService, waitFor, type TestService } from '@shop/service-kit/testing';
 import { InventoryConfig } from '../src/config.js';
 import { inventoryService, type InventoryServiceOptions } from '../src/service.js';
 
@@ -24,28 +24,6 @@ export async function startInventory(
       options,
     ),
   );
-}
-
-/** Polls until `read` returns something truthy; never a fixed sleep. */
-export async function eventually<T>(
-  read: () => T | Promise<T>,
-  what: string,
-  timeoutMs = 20_000,
-): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const value = await read();
-      if (value) return value as NonNullable<T>;
-    } catch (error) {
-      lastError = error;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`timed out waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
 }
 
 /** Publishes a command to the service's namespace as the saga would; returns its envelope. */
@@ -98,10 +76,14 @@ export function streamReader(sut: TestService) {
     },
     /** Waits until `count` messages of `type` about `orderId` are on the stream. */
     async waitFor(type: string, orderId: string, count = 1): Promise<Envelope[]> {
-      return eventually(async () => {
-        const found = await this.of(type, orderId);
-        return found.length >= count ? found : undefined;
-      }, `${count} × ${type} for order ${orderId}`);
+      return waitFor(
+        async () => {
+          const found = await this.of(type, orderId);
+          return found.length >= count ? found : undefined;
+        },
+        `${count} × ${type} for order ${orderId}`,
+        { intervalMs: 25 },
+      );
     },
   };
 }

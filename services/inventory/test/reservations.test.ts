@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { ReserveStock } from '@shop/contracts';
-import type { TestService } from '@shop/service-kit/testing';
+import { waitFor, type TestService } from '@shop/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countRows, createProduct, stockOf } from './fixtures.js';
 import {
-  eventually,
   handlerFailures,
   sendCommand,
   startInventory,
@@ -26,15 +25,19 @@ afterAll(async () => {
 
 async function repliesFor(orderIds: readonly string[]) {
   const wanted = new Set(orderIds);
-  return eventually(async () => {
-    const replies = (await stream.messages()).filter(
-      (envelope) =>
-        (envelope.type === 'inventory.events.reservation.reserved' ||
-          envelope.type === 'inventory.events.reservation.rejected') &&
-        wanted.has((envelope.data as { orderId: string }).orderId),
-    );
-    return replies.length >= wanted.size ? replies : undefined;
-  }, `replies to ${wanted.size} reservations`);
+  return waitFor(
+    async () => {
+      const replies = (await stream.messages()).filter(
+        (envelope) =>
+          (envelope.type === 'inventory.events.reservation.reserved' ||
+            envelope.type === 'inventory.events.reservation.rejected') &&
+          wanted.has((envelope.data as { orderId: string }).orderId),
+      );
+      return replies.length >= wanted.size ? replies : undefined;
+    },
+    `replies to ${wanted.size} reservations`,
+    { intervalMs: 25 },
+  );
 }
 
 describe('reserving stock', () => {

@@ -1,13 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { ChargePayment, Envelope, MessageContract, MessageData } from '@shop/contracts';
 import { buildEnvelope, parseConfig } from '@shop/service-kit';
-import { startTestService, type TestService } from '@shop/service-kit/testing';
+import {
+  freePort,
+  startTestService,
+  waitFor as waitForCondition,
+  type TestService,
+  type Truthy,
+  type WaitOptions,
+} from '@shop/service-kit/testing';
 import {
   killProcess,
   startProcess,
@@ -23,37 +29,13 @@ const PROVIDER_ENTRY = path.resolve(
   '../src/provider/main.ts',
 );
 
-/** Polls until `condition` is truthy; never a fixed sleep. */
-export async function waitFor<T>(
+/** `waitFor` with the payments tests' patience: 30 s unless told. */
+export function waitFor<T>(
   condition: () => T | Promise<T>,
   what: string,
-  { timeoutMs = 30_000, intervalMs = 50 } = {},
-): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await condition();
-      if (value) return value as NonNullable<T>;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
+  options: WaitOptions = {},
+): Promise<Truthy<T>> {
+  return waitForCondition(condition, what, { timeoutMs: 30_000, ...options });
 }
 
 /** The sandbox provider as a real process, with its own ledger file and port. */

@@ -1,5 +1,5 @@
 import { createLogger, openDataSource } from '@shop/service-kit';
-import type { TestService } from '@shop/service-kit/testing';
+import { waitFor, type TestService } from '@shop/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   auditRows,
@@ -303,17 +303,18 @@ describe('one transaction per change', () => {
 
   it('publishes the outbox rows to NATS (the relay marks them sent)', async () => {
     const { user } = await newCustomer(sut);
-    const deadline = Date.now() + 15_000;
-    for (;;) {
-      const rows = (await sut.infrastructure.dataSource.query(
-        `SELECT published_at FROM outbox
-         WHERE type = 'users.events.user.registered' AND payload -> 'data' ->> 'userId' = $1`,
-        [user.id],
-      )) as Array<{ published_at: Date | null }>;
-      if (rows[0]?.published_at) break;
-      if (Date.now() > deadline) throw new Error('the relay never published the event');
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    await waitFor(
+      async () => {
+        const rows = (await sut.infrastructure.dataSource.query(
+          `SELECT published_at FROM outbox
+           WHERE type = 'users.events.user.registered' AND payload -> 'data' ->> 'userId' = $1`,
+          [user.id],
+        )) as Array<{ published_at: Date | null }>;
+        return rows[0]?.published_at;
+      },
+      'the relay to publish the event',
+      { timeoutMs: 15_000 },
+    );
   });
 });
 

@@ -1,3 +1,5 @@
 export * from './database.js';
 export * from './nats.js';
+export * from './ports.js';
 export * from './service.js';
+export * from './wait.js';

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { connectNats } from '../../src/messaging/index.js';
-import { captureLogger, natsProxy, waitFor } from './helpers.js';
+import { waitFor } from '../../src/testing/wait.js';
+import { captureLogger, natsProxy } from './helpers.js';
 
 const retry = { initialMs: 20, maxMs: 80 };
 

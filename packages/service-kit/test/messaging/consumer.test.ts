@@ -31,13 +31,13 @@ import {
 } from '../../src/messaging/index.js';
 import { createTestDatabase, type TestDatabase } from '../../src/testing/database.js';
 import { testNamespace } from '../../src/testing/nats.js';
+import { waitFor } from '../../src/testing/wait.js';
 import {
   captureLogger,
   deleteStreams,
   metricValue,
   NATS_URL,
   openDataSource,
-  waitFor,
   WorkCommand,
   WorkDone,
 } from './helpers.js';

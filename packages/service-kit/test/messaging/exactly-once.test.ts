@@ -19,6 +19,7 @@ import {
 } from '../../src/messaging/index.js';
 import { createTestDatabase, type TestDatabase } from '../../src/testing/database.js';
 import { testNamespace } from '../../src/testing/nats.js';
+import { waitFor } from '../../src/testing/wait.js';
 import {
   captureLogger,
   deleteStreams,
@@ -26,7 +27,6 @@ import {
   NATS_URL,
   openDataSource,
   streamMessageCount,
-  waitFor,
   WorkCommand,
 } from './helpers.js';
 

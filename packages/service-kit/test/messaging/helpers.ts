@@ -12,28 +12,6 @@ import { messagingMigrations } from '../../src/messaging/index.js';
 
 export const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
 
-/** Polls until `condition` returns truthy; fails with `what` after `timeoutMs`. */
-export async function waitFor<T>(
-  condition: () => T | Promise<T>,
-  what: string,
-  { timeoutMs = 20_000, intervalMs = 25 } = {},
-): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await condition();
-      if (value) return value as NonNullable<T>;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
-}
-
 /** A logger whose JSON lines are kept in memory, so tests can assert on what was logged. */
 export function captureLogger(level = 'info'): {
   logger: Logger;

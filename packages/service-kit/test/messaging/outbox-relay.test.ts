@@ -22,6 +22,7 @@ import {
 } from '../../src/messaging/index.js';
 import { createTestDatabase, type TestDatabase } from '../../src/testing/database.js';
 import { testNamespace } from '../../src/testing/nats.js';
+import { waitFor } from '../../src/testing/wait.js';
 import {
   captureLogger,
   deleteStreams,
@@ -29,7 +30,6 @@ import {
   natsProxy,
   openDataSource,
   streamMessageCount,
-  waitFor,
   WorkCommand,
 } from './helpers.js';
 

@@ -9,6 +9,7 @@ import {
   writeIfNewer,
   type RedisHandle,
 } from '../../src/redis.js';
+import { waitFor } from '../../src/testing/wait.js';
 
 // The shared Redis on the machine; every key of this file lives under its own prefix.
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -20,18 +21,10 @@ const logger = createLogger({ service: 'redis-test', level: 'silent' });
 let sut: RedisHandle;
 let down: RedisHandle;
 
-async function waitFor(condition: () => boolean, timeoutMs = 5000) {
-  const started = Date.now();
-  while (!condition()) {
-    if (Date.now() - started > timeoutMs) throw new Error('timed out waiting');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 beforeAll(async () => {
   sut = createRedis(REDIS_URL, logger);
   down = createRedis(DEAD_URL, logger);
-  await waitFor(() => sut.isHealthy());
+  await waitFor(() => sut.isHealthy(), 'Redis to be healthy', { timeoutMs: 5000, intervalMs: 20 });
 });
 
 afterAll(async () => {

@@ -9,7 +9,7 @@ import {
   parseConfig,
   ServiceEnvironment,
 } from '../../src/index.js';
-import { startTestService, type TestService } from '../../src/testing/index.js';
+import { startTestService, waitFor, type TestService } from '../../src/testing/index.js';
 
 // A one-route service: POST /things records an event; its own consumer stores what it heard,
 // so the test sees an HTTP request travel through the outbox, NATS and the inbox.
@@ -84,16 +84,6 @@ afterAll(async () => {
   await sut?.stop();
 });
 
-async function eventually<T>(read: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
 describe('startService', () => {
   it('is ready once Postgres and NATS answer, with Redis reported too', async () => {
     const response = await fetch(`${sut.url}/health/ready`);
@@ -119,12 +109,16 @@ describe('startService', () => {
     expect(response.status).toBe(202);
     expect(response.headers.get('x-request-id')).toBe('req-runtime-1');
 
-    const row = await eventually(async () => {
-      const rows = (await sut.infrastructure.dataSource.query(
-        `SELECT correlation_id, causation_id FROM heard WHERE name = 'first'`,
-      )) as { correlation_id: string; causation_id: string | null }[];
-      return rows[0];
-    });
+    const row = await waitFor(
+      async () => {
+        const rows = (await sut.infrastructure.dataSource.query(
+          `SELECT correlation_id, causation_id FROM heard WHERE name = 'first'`,
+        )) as { correlation_id: string; causation_id: string | null }[];
+        return rows[0];
+      },
+      'the handler to hear the message',
+      { timeoutMs: 10_000 },
+    );
     expect(row.correlation_id).toBe('req-runtime-1');
     expect(row.causation_id).toBe('req-runtime-1');
   });

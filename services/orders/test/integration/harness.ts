@@ -8,30 +8,6 @@ import { startTestService, type TestService } from '@shop/service-kit/testing';
 import { parseOrdersConfig } from '../../src/config.js';
 import { ordersService } from '../../src/service.js';
 
-type Truthy<T> = Exclude<T, false | 0 | '' | null | undefined>;
-
-/** Polls until `condition` returns something truthy; no timed assertions. */
-export async function waitFor<T>(
-  condition: () => T | Promise<T>,
-  what: string,
-  timeoutMs = 20_000,
-): Promise<Truthy<T>> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await condition();
-      if (value) return value as Truthy<T>;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
 /**
  * A real HTTP server standing in for the users and inventory internal routes, with what they
  * would know. It checks the service credential as they do and counts the calls it got.

@@ -1,7 +1,8 @@
 import { ReleaseStock, ReserveStock, StockReleased } from '@shop/contracts';
+import { waitFor } from '@shop/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withTransaction } from '@shop/service-kit';
-import { startHarness, waitFor, type Harness } from './harness.js';
+import { startHarness, type Harness } from './harness.js';
 import { ordersClient } from './orders-client.js';
 import { createSagasRepository } from '../../src/db/repositories/sagas.js';
 

@@ -14,8 +14,9 @@ import {
   StockReserved,
   OrderCancelled,
 } from '@shop/contracts';
+import { waitFor } from '@shop/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startHarness, waitFor, type Harness } from './harness.js';
+import { startHarness, type Harness } from './harness.js';
 import { ordersClient } from './orders-client.js';
 
 let harness: Harness;

@@ -15,8 +15,9 @@ import {
   type MessageContract,
   type MessageData,
 } from '@shop/contracts';
+import { waitFor } from '@shop/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startHarness, waitFor, type Customer, type Harness } from './harness.js';
+import { startHarness, type Customer, type Harness } from './harness.js';
 import { ordersClient } from './orders-client.js';
 
 let harness: Harness;

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { ProblemDetails } from '@shop/contracts';
 import { parseConfig } from '@shop/service-kit';
 import { startTestService, type TestService } from '@shop/service-kit/testing';
 import { UsersConfig } from '../../src/config.js';
@@ -19,14 +20,8 @@ export interface Answer<T = unknown> {
   headers: Record<string, string | string[] | number | undefined>;
 }
 
-export interface Problem {
-  type: string;
-  title: string;
-  status: number;
-  detail: string;
-  code: string;
-  errors?: Array<{ path: string; message: string }>;
-}
+/** A problem+json body, as packages/contracts defines it. */
+export type Problem = ProblemDetails;
 
 export interface UserBody {
   id: string;
