@@ -90,6 +90,29 @@ export async function send(
   return { status: response.statusCode ?? 0, headers: answerHeaders, text };
 }
 
+/**
+ * `send` for an upload the server refuses before it has read it all (413). The server answers
+ * and ends the connection while the client is still writing; Node's client then sometimes
+ * reports the broken write (EPIPE/ECONNRESET) and drops the answer it had not parsed yet, where
+ * a client that reads while it writes (curl) sees it. A lost answer is asked for again.
+ */
+export async function sendRefusedUpload(
+  url: string,
+  method: string,
+  headers: Record<string, string>,
+  body: string | Buffer[],
+  attempts = 5,
+): Promise<{ status: number; headers: Headers; text: string }> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await send(url, method, headers, body);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (attempt >= attempts || (code !== 'EPIPE' && code !== 'ECONNRESET')) throw error;
+    }
+  }
+}
+
 /** One HTTP call to the gateway; JSON in, JSON (or problem+json) out. */
 export async function call<T = unknown>(
   system: SystemUnderTest,

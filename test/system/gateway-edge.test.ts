@@ -2,7 +2,7 @@ import { createAccessTokenSigner, loadOrCreateDevKeyPair, type Identity } from '
 import { waitFor } from '@shop/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSystem, type SystemUnderTest } from '../support/system.js';
-import { send } from '../support/accounts.js';
+import { sendRefusedUpload } from '../support/accounts.js';
 
 // The gateway as `pnpm start` runs it, in front of the real services: what it refuses itself,
 // and how it behaves while one service is dead.
@@ -53,7 +53,7 @@ describe('the gateway in front of the real services', () => {
   it('refuses a body over 1 MiB with 413 problem+json', async () => {
     // node:http, not fetch: the gateway may answer and close while the upload is still going,
     // which fetch reports as a failed write instead of the answer.
-    const answer = await send(
+    const answer = await sendRefusedUpload(
       `${system.gatewayUrl}/v1/auth/register`,
       'POST',
       { 'content-type': 'application/json' },

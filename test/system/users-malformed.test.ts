@@ -8,7 +8,7 @@ import {
   login,
   registerAndLogin,
   rowCounts,
-  send,
+  sendRefusedUpload,
   uniqueEmail,
   type Account,
   type Method,
@@ -245,7 +245,7 @@ describe('malformed bodies through the gateway', () => {
       ...Array.from({ length: 32 }, () => Buffer.alloc(64 * 1024, 'x')),
       Buffer.from('"}'),
     ];
-    const answer = await send(
+    const answer = await sendRefusedUpload(
       `${system.gatewayUrl}/v1/users/me`,
       'PATCH',
       { 'content-type': 'application/json', authorization: `Bearer ${customer.token}` },
