@@ -13,7 +13,7 @@ import { ordersDatabase } from '../../services/orders/src/db/index.js';
 import { createOrdersRepository } from '../../services/orders/src/db/repositories/orders.js';
 import { createSagasRepository } from '../../services/orders/src/db/repositories/sagas.js';
 import { formatOrderNumber } from '../../services/orders/src/domain/order-number.js';
-import { startSaga, type SagaData } from '../../services/orders/src/domain/saga/index.js';
+import { newSagaData, startSaga } from '../../services/orders/src/domain/saga/index.js';
 import {
   applySagaEvent,
   sagaContext,
@@ -173,7 +173,7 @@ async function placeSagas(
             paymentMethodId,
           ],
         );
-        const data: SagaData = {
+        const data = newSagaData({
           orderId: id,
           orderNumber,
           customerId,
@@ -183,18 +183,7 @@ async function placeSagas(
           shippingAddress,
           paymentMethodId,
           providerPaymentMethodId: `pm_bench_${i}`,
-          paymentAttempts: 0,
-          roundAttempts: 0,
-          attemptId: null,
-          paymentId: null,
-          paymentWindowEndsAt: null,
-          paymentFailure: null,
-          holdsStock: false,
-          compensation: null,
-          cancelledAt: null,
-          stuckIn: null,
-          lastError: null,
-        };
+        });
         const decision = startSaga(data, context);
         await createSagasRepository(manager).insert(id, decision.saga);
         await orders.appendTimeline(id, context.now, decision.timeline);

@@ -17,7 +17,7 @@ import { createSagasRepository } from '../db/repositories/sagas.js';
 import { formatOrderNumber } from '../domain/order-number.js';
 import { priceLine, taxRateBps, totalsFor, type TaxRates } from '../domain/pricing.js';
 import { startSaga } from '../domain/saga/machine.js';
-import type { SagaData } from '../domain/saga/types.js';
+import { newSagaData } from '../domain/saga/types.js';
 import { sagaContext, type SagaRuntime } from '../saga/runtime.js';
 import type { References } from './references.js';
 import { loadOrderView, type OrderView } from './view.js';
@@ -204,7 +204,7 @@ export async function placeOrder(
         lines.map((line, position) => ({ ...line, position })),
       );
 
-      const data: SagaData = {
+      const data = newSagaData({
         orderId: id,
         orderNumber,
         customerId,
@@ -214,18 +214,7 @@ export async function placeOrder(
         shippingAddress,
         paymentMethodId: body.paymentMethodId,
         providerPaymentMethodId,
-        paymentAttempts: 0,
-        roundAttempts: 0,
-        attemptId: null,
-        paymentId: null,
-        paymentWindowEndsAt: null,
-        paymentFailure: null,
-        holdsStock: false,
-        compensation: null,
-        cancelledAt: null,
-        stuckIn: null,
-        lastError: null,
-      };
+      });
       const decision = startSaga(data, context);
       await createSagasRepository(tx).insert(id, decision.saga);
       await orders.appendTimeline(id, context.now, decision.timeline);

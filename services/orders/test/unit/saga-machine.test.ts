@@ -12,14 +12,15 @@ import {
 } from '@shop/contracts';
 import { describe, expect, it } from 'vitest';
 import { canCancel, decide, startSaga } from '../../src/domain/saga/machine.js';
-import type {
-  Decision,
-  Saga,
-  SagaContext,
-  SagaData,
-  SagaEvent,
-  SagaSettings,
-  SagaState,
+import {
+  newSagaData,
+  type Decision,
+  type Saga,
+  type SagaContext,
+  type SagaData,
+  type SagaEvent,
+  type SagaSettings,
+  type SagaState,
 } from '../../src/domain/saga/types.js';
 
 const T0 = new Date('2026-03-01T12:00:00.000Z');
@@ -43,35 +44,25 @@ function context(at = T0, sagaSettings: SagaSettings = settings): SagaContext {
   };
 }
 
-const data = (): SagaData => ({
-  orderId: '11111111-1111-4111-8111-111111111111',
-  orderNumber: 'ORD-2026-000001',
-  customerId: '22222222-2222-4222-8222-222222222222',
-  items: [{ productId: '33333333-3333-4333-8333-333333333333', quantity: 2 }],
-  total: 3199,
-  currency: 'USD',
-  shippingAddress: {
-    addressId: '44444444-4444-4444-8444-444444444444',
-    line1: '1 Main St',
-    city: 'Springfield',
-    state: 'NY',
-    country: 'US',
-    postalCode: '12345',
-  },
-  paymentMethodId: '55555555-5555-4555-8555-555555555555',
-  providerPaymentMethodId: 'pm_card_visa',
-  paymentAttempts: 0,
-  roundAttempts: 0,
-  attemptId: null,
-  paymentId: null,
-  paymentWindowEndsAt: null,
-  paymentFailure: null,
-  holdsStock: false,
-  compensation: null,
-  cancelledAt: null,
-  stuckIn: null,
-  lastError: null,
-});
+const data = (): SagaData =>
+  newSagaData({
+    orderId: '11111111-1111-4111-8111-111111111111',
+    orderNumber: 'ORD-2026-000001',
+    customerId: '22222222-2222-4222-8222-222222222222',
+    items: [{ productId: '33333333-3333-4333-8333-333333333333', quantity: 2 }],
+    total: 3199,
+    currency: 'USD',
+    shippingAddress: {
+      addressId: '44444444-4444-4444-8444-444444444444',
+      line1: '1 Main St',
+      city: 'Springfield',
+      state: 'NY',
+      country: 'US',
+      postalCode: '12345',
+    },
+    paymentMethodId: '55555555-5555-4555-8555-555555555555',
+    providerPaymentMethodId: 'pm_card_visa',
+  });
 
 function applied(decision: Decision) {
   if (decision.outcome !== 'applied')

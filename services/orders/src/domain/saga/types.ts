@@ -87,6 +87,38 @@ export interface SagaData {
   lastError: string | null;
 }
 
+/** What an order brings to its saga; the rest of SagaData is the saga's own bookkeeping. */
+export type SagaOrder = Pick<
+  SagaData,
+  | 'orderId'
+  | 'orderNumber'
+  | 'customerId'
+  | 'items'
+  | 'total'
+  | 'currency'
+  | 'shippingAddress'
+  | 'paymentMethodId'
+  | 'providerPaymentMethodId'
+>;
+
+/** The data of a saga that has not started: no attempt, no payment, nothing held. */
+export function newSagaData(order: SagaOrder): SagaData {
+  return {
+    ...order,
+    paymentAttempts: 0,
+    roundAttempts: 0,
+    attemptId: null,
+    paymentId: null,
+    paymentWindowEndsAt: null,
+    paymentFailure: null,
+    holdsStock: false,
+    compensation: null,
+    cancelledAt: null,
+    stuckIn: null,
+    lastError: null,
+  };
+}
+
 export interface Saga {
   state: SagaState;
   /** When the timer feeds `deadline_reached`; null when nothing is awaited on a clock. */
