@@ -1,11 +1,12 @@
-import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+import { TimestampedRecord } from '@shop/service-kit';
+import { Column, Entity, PrimaryColumn } from 'typeorm';
 import type { AddressSnapshot } from '../../domain/saga/types.js';
 
 // Copies of other services' data that orders decides with, fed by their events. A removal is
 // kept as a tombstone so an event arriving late cannot bring a removed row back.
 
 @Entity({ name: 'product_prices' })
-export class ProductPrice {
+export class ProductPrice extends TimestampedRecord {
   @PrimaryColumn({ name: 'product_id', type: 'uuid' })
   productId!: string;
 
@@ -21,16 +22,10 @@ export class ProductPrice {
   /** The product's own `updatedAt`: an older event never overwrites a newer one. */
   @Column({ name: 'source_updated_at', type: 'timestamptz' })
   sourceUpdatedAt!: Date;
-
-  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
-  createdAt!: Date;
-
-  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
-  updatedAt!: Date;
 }
 
 @Entity({ name: 'customer_addresses' })
-export class CustomerAddress {
+export class CustomerAddress extends TimestampedRecord {
   @PrimaryColumn({ name: 'address_id', type: 'uuid' })
   addressId!: string;
 
@@ -42,16 +37,10 @@ export class CustomerAddress {
 
   @Column({ name: 'removed_at', type: 'timestamptz', nullable: true })
   removedAt!: Date | null;
-
-  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
-  createdAt!: Date;
-
-  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
-  updatedAt!: Date;
 }
 
 @Entity({ name: 'customer_payment_methods' })
-export class CustomerPaymentMethod {
+export class CustomerPaymentMethod extends TimestampedRecord {
   @PrimaryColumn({ name: 'payment_method_id', type: 'uuid' })
   paymentMethodId!: string;
 
@@ -63,10 +52,4 @@ export class CustomerPaymentMethod {
 
   @Column({ name: 'removed_at', type: 'timestamptz', nullable: true })
   removedAt!: Date | null;
-
-  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
-  createdAt!: Date;
-
-  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
-  updatedAt!: Date;
 }
