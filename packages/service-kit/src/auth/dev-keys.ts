@@ -1,4 +1,4 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -59,8 +59,9 @@ export async function loadOrCreateDevSecrets(
 
   await mkdir(dirname(path), { recursive: true });
   // Several services start at once: write a private temp file, then hard-link it into place,
-  // which fails if another process won the race; then everyone reads the winner's file.
-  const temp = `${path}.${process.pid}.${Date.now()}.tmp`;
+  // which fails if another process won the race; then everyone reads the winner's file. The temp
+  // name is random, not pid and time: two callers in one process can start in the same millisecond.
+  const temp = `${path}.${randomUUID()}.tmp`;
   await writeFile(temp, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600 });
   try {
     await link(temp, path);
