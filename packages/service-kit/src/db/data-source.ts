@@ -108,19 +108,50 @@ export async function openDataSource(settings: DataSourceSettings): Promise<Data
 /** The isolation levels Postgres actually implements. */
 export type IsolationLevel = 'READ COMMITTED' | 'REPEATABLE READ' | 'SERIALIZABLE';
 
+/** Callbacks waiting for the commit of the transaction that a manager belongs to. */
+const committedCallbacks = new WeakMap<EntityManager, (() => void)[]>();
+
+/**
+ * Runs `callback` once the transaction behind `manager` has committed, and never if it rolls
+ * back: for effects outside the database (a metric, a log line that claims something happened)
+ * that must not count work which was then undone. The transaction must come from
+ * `withTransaction` (handlers' transactions do); anything else is a programming error.
+ */
+export function afterCommit(manager: EntityManager, callback: () => void): void {
+  const callbacks = committedCallbacks.get(manager);
+  if (!callbacks) throw new Error('afterCommit needs a transaction opened by withTransaction');
+  callbacks.push(callback);
+}
+
 /**
  * Runs `work` in one transaction: commit when it resolves, roll back when it throws.
  * Everything that must commit together (the change, its audit row, its outbox messages) takes
  * the `manager` passed here, never `dataSource.manager` or a repository obtained from the data
  * source, which would run on another connection outside the transaction. Repositories for the
- * transaction come from `manager.getRepository(Entity)`.
+ * transaction come from `manager.getRepository(Entity)`. Callbacks registered with
+ * `afterCommit` run after the commit.
  */
-export function withTransaction<T>(
+export async function withTransaction<T>(
   dataSource: DataSource,
   work: (manager: EntityManager) => Promise<T>,
   options: { isolationLevel?: IsolationLevel } = {},
 ): Promise<T> {
-  return options.isolationLevel
-    ? dataSource.transaction(options.isolationLevel, work)
-    : dataSource.transaction(work);
+  const callbacks: (() => void)[] = [];
+  const tracked = (manager: EntityManager): Promise<T> => {
+    committedCallbacks.set(manager, callbacks);
+    return work(manager);
+  };
+  const result = options.isolationLevel
+    ? await dataSource.transaction(options.isolationLevel, tracked)
+    : await dataSource.transaction(tracked);
+  for (const callback of callbacks) {
+    // The transaction has committed: a failing callback must not make the caller believe
+    // otherwise (and, say, redo the work), so it is reported and the rest still run.
+    try {
+      callback();
+    } catch (error) {
+      process.emitWarning(error instanceof Error ? error : String(error), 'AfterCommitWarning');
+    }
+  }
+  return result;
 }

@@ -3,6 +3,7 @@ import type { Envelope, MessageContract, MessageData } from '@shop/contracts';
 import type { Registry } from 'prom-client';
 import type { DataSource, EntityManager } from 'typeorm';
 import { runWithContext } from '../context.js';
+import { withTransaction } from '../db/data-source.js';
 import type { Logger } from '../logger.js';
 import { computeBackoff, type BackoffPolicy } from './backoff.js';
 import { publishDeadLetter } from './dead-letter.js';
@@ -158,7 +159,7 @@ export async function startConsumer(settings: ConsumerRunnerSettings): Promise<C
     const heartbeat = setInterval(() => msg.working(), Math.max(100, ackWaitMs / 2));
     try {
       return await runWithContext(context, () =>
-        dataSource.transaction(async (manager): Promise<Outcome> => {
+        withTransaction(dataSource, async (manager): Promise<Outcome> => {
           const inserted = (await manager.query(INBOX_INSERT, [durable, envelope.id])) as unknown[];
           if (inserted.length === 0) return 'duplicate';
           await handler.handle(envelope.data, {

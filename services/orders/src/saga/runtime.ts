@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { enqueueMessage, type Logger } from '@shop/service-kit';
+import { afterCommit, enqueueMessage, type Logger } from '@shop/service-kit';
 import type { EntityManager } from 'typeorm';
 import { createOrdersRepository } from '../db/repositories/orders.js';
 import { createSagasRepository, type StoredSaga } from '../db/repositories/sagas.js';
@@ -16,7 +16,7 @@ export class SagaConflictError extends Error {
 
 export interface SagaRuntime {
   settings: SagaSettings;
-  /** Called when a saga enters needs_attention (a metric counts it). */
+  /** Called after the commit that puts a saga in needs_attention (a metric counts it). */
   onNeedsAttention(orderId: string, error: string | null): void;
   now?: () => Date;
 }
@@ -98,11 +98,13 @@ async function applyOnce(
     await enqueueMessage(manager, message.contract, message.data as never);
   }
   if (decision.needsAttention) {
-    runtime.onNeedsAttention(orderId, decision.saga.data.lastError);
-    logger.error(
-      { orderId, stuckIn: decision.saga.data.stuckIn, error: decision.saga.data.lastError },
-      'saga needs attention',
-    );
+    // Counted once the saga row says so for good: a rolled-back attempt (a lost race, a
+    // failed outbox write) is decided again and must not count twice.
+    const { stuckIn, lastError } = decision.saga.data;
+    afterCommit(manager, () => {
+      runtime.onNeedsAttention(orderId, lastError);
+      logger.error({ orderId, stuckIn, error: lastError }, 'saga needs attention');
+    });
   }
   logger.debug(
     { orderId, event: event.type, from: saga.state, to: decision.saga.state },

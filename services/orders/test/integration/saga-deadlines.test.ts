@@ -1,10 +1,12 @@
 import { ReleaseStock, ReserveStock, StockReleased } from '@shop/contracts';
 import { waitFor } from '@shop/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { withTransaction } from '@shop/service-kit';
+import { parseConfig, withTransaction } from '@shop/service-kit';
 import { startHarness, type Harness } from './harness.js';
 import { ordersClient } from './orders-client.js';
+import { OrdersConfig, sagaSettings } from '../../src/config.js';
 import { createSagasRepository } from '../../src/db/repositories/sagas.js';
+import { applySagaEvent, type SagaRuntime } from '../../src/saga/runtime.js';
 
 let harness: Harness;
 let client: ReturnType<typeof ordersClient>;
@@ -77,5 +79,68 @@ describe('step deadlines', () => {
         return true;
       });
     }, 'a claim of the due saga');
+  });
+
+  it('counts a saga entering needs_attention once it commits, never for a rolled-back try', async () => {
+    const customer = await harness.customer();
+    const productId = harness.product(700);
+    const order = (await client.place(customer.token, client.body(customer, productId))).json<{
+      id: string;
+    }>();
+    const { dataSource, logger } = harness.service.infrastructure;
+    // Out of the service timer's reach: this test drives the deadlines with its own clock.
+    await dataSource.query(
+      `UPDATE order_sagas SET next_deadline_at = now() + interval '1 day', step_resends = 1
+        WHERE order_id = $1`,
+      [order.id],
+    );
+    const day = 24 * 3600 * 1000;
+    let counted = 0;
+    const runtimeAt = (days: number): SagaRuntime => ({
+      settings: sagaSettings(
+        parseConfig(OrdersConfig, {
+          USERS_URL: 'http://127.0.0.1:1',
+          INVENTORY_URL: 'http://127.0.0.1:1',
+          SAGA_STEP_TIMEOUT_SECONDS: '1',
+          SAGA_STEP_MAX_RESENDS: '1',
+        }),
+      ),
+      onNeedsAttention: () => {
+        counted += 1;
+      },
+      now: () => new Date(Date.now() + days * day),
+    });
+    const deadline = (days: number) =>
+      withTransaction(dataSource, (manager) =>
+        applySagaEvent(manager, order.id, { type: 'deadline_reached' }, runtimeAt(days), logger),
+      );
+    // Reserve unanswered → compensate; the release unanswered → resent once.
+    await deadline(2);
+    await deadline(3);
+    expect((await createSagasRepository(dataSource.manager).load(order.id))?.state).toBe(
+      'compensating',
+    );
+
+    // The next deadline flags it, but the transaction rolls back: nothing happened, nothing counts.
+    await expect(
+      withTransaction(dataSource, async (manager) => {
+        const decision = await applySagaEvent(
+          manager,
+          order.id,
+          { type: 'deadline_reached' },
+          runtimeAt(4),
+          logger,
+        );
+        expect(decision.outcome === 'applied' && decision.needsAttention).toBe(true);
+        throw new Error('outbox write failed');
+      }),
+    ).rejects.toThrow('outbox write failed');
+    expect(counted).toBe(0);
+
+    await deadline(4);
+    expect((await createSagasRepository(dataSource.manager).load(order.id))?.state).toBe(
+      'needs_attention',
+    );
+    expect(counted).toBe(1);
   });
 });
