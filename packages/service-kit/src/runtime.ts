@@ -8,6 +8,7 @@ import type { Registry } from 'prom-client';
 import { createAccessTokenVerifier } from './auth/jwt.js';
 import { resolveAuthSecrets, type AuthSecrets } from './auth/dev-keys.js';
 import { LogLevel, NodeEnv, Url } from './config.js';
+import { startAuditPartitionMaintenance } from './db/audit/audit-log-partitions.js';
 import { openDataSource } from './db/data-source.js';
 import { prepareDatabase } from './db/prepare.js';
 import { createHttpServer } from './http/server.js';
@@ -176,6 +177,11 @@ export async function startService(
 
   const redis = createRedis(env.REDIS_URL, logger);
   const stopSteps: Array<() => Promise<void> | void> = [];
+  // Every service's audit log needs next month's partition before the month begins: wired here
+  // once for all of them. It never blocks or fails the start (the DEFAULT partition catches
+  // rows meanwhile).
+  const auditPartitions = startAuditPartitionMaintenance({ dataSource, logger });
+  stopSteps.push(() => auditPartitions.stop());
   const infrastructure: ServiceInfrastructure = {
     logger,
     registry,

@@ -197,6 +197,35 @@ async function grantOnExistingObjects(
       await client.query(`REVOKE ${revoke} ON ${qualified} FROM ${role}`);
     }
   }
+  await restrictAuditLogPartitions(client, schema, role);
+}
+
+/**
+ * A partitioned audit log's partitions are tables of the schema too, so the GRANT above gives
+ * the runtime role UPDATE and DELETE on them: taken back, like on `audit_logs` itself. Matched
+ * by name (`audit_logs_*`), so a partition detached for archiving stays covered. The role gets
+ * EXECUTE on the one function that creates the coming months' partitions (it runs as the owner).
+ */
+async function restrictAuditLogPartitions(
+  client: pg.Client,
+  schema: string,
+  role: string,
+): Promise<void> {
+  const partitions = await client.query<{ relname: string }>(
+    `SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') AND c.relname LIKE 'audit\\_logs\\_%'`,
+    [schema],
+  );
+  for (const { relname } of partitions.rows) {
+    await client.query(
+      `REVOKE UPDATE, DELETE, TRUNCATE ON ${schema}.${quoteIdentifier(relname)} FROM ${role}`,
+    );
+  }
+  const ensure = `${schema}.audit_logs_ensure_partitions(integer)`;
+  const found = await client.query('SELECT to_regprocedure($1) IS NOT NULL AS present', [ensure]);
+  if ((found.rows[0] as { present: boolean }).present) {
+    await client.query(`GRANT EXECUTE ON FUNCTION ${ensure} TO ${role}`);
+  }
 }
 
 /**

@@ -1,5 +1,7 @@
 export * from './audit/audit-log.entity.js';
 export * from './audit/audit-log.migration.js';
+export * from './audit/audit-log-partitions.js';
+export * from './audit/audit-log-partitions.migration.js';
 export * from './audit/diff.js';
 export * from './audit/record-audit.js';
 export * from './backup.js';

@@ -1,4 +1,9 @@
-import { AuditLog, createAuditLogsMigration, messagingMigrations } from '@shop/service-kit';
+import {
+  AuditLog,
+  createAuditLogsMigration,
+  createAuditLogsPartitioningMigration,
+  messagingMigrations,
+} from '@shop/service-kit';
 import { InventoryItem } from './entities/inventory-item.entity.js';
 import { InventoryTransaction } from './entities/inventory-transaction.entity.js';
 import { Product } from './entities/product.entity.js';
@@ -15,5 +20,6 @@ export const inventoryDatabase = {
     ...messagingMigrations,
     createAuditLogsMigration({ entityTypes: ['product', 'inventory', 'shipment'] }),
     CreateCatalogAndStock1767400000000,
+    createAuditLogsPartitioningMigration(),
   ],
 };

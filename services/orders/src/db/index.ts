@@ -1,4 +1,9 @@
-import { AuditLog, createAuditLogsMigration, messagingMigrations } from '@shop/service-kit';
+import {
+  AuditLog,
+  createAuditLogsMigration,
+  createAuditLogsPartitioningMigration,
+  messagingMigrations,
+} from '@shop/service-kit';
 import { IdempotencyKey } from './entities/idempotency-key.entity.js';
 import { OrderItem } from './entities/order-item.entity.js';
 import { OrderSaga } from './entities/order-saga.entity.js';
@@ -32,5 +37,6 @@ export const ordersDatabase = {
     createAuditLogsMigration({ entityTypes: ['order'] }),
     CreateOrders1767312000000,
     SagaFulfillmentHold1767398400000,
+    createAuditLogsPartitioningMigration(),
   ],
 };

@@ -1,4 +1,9 @@
-import { AuditLog, createAuditLogsMigration, messagingMigrations } from '@shop/service-kit';
+import {
+  AuditLog,
+  createAuditLogsMigration,
+  createAuditLogsPartitioningMigration,
+  messagingMigrations,
+} from '@shop/service-kit';
 import { Payment } from './entities/payment.entity.js';
 import { Refund } from './entities/refund.entity.js';
 import { CreatePayments1796000000000 } from './migrations/1796000000000-create-payments.js';
@@ -12,5 +17,6 @@ export const paymentsDatabase = {
     ...messagingMigrations,
     createAuditLogsMigration({ entityTypes: ['payment', 'refund'] }),
     CreatePayments1796000000000,
+    createAuditLogsPartitioningMigration(),
   ],
 };

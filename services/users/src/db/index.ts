@@ -1,4 +1,9 @@
-import { AuditLog, createAuditLogsMigration, messagingMigrations } from '@shop/service-kit';
+import {
+  AuditLog,
+  createAuditLogsMigration,
+  createAuditLogsPartitioningMigration,
+  messagingMigrations,
+} from '@shop/service-kit';
 import { UserAddress } from './entities/address.entity.js';
 import { UserPaymentMethod } from './entities/payment-method.entity.js';
 import { User } from './entities/user.entity.js';
@@ -13,5 +18,6 @@ export const usersDatabase = {
     ...messagingMigrations,
     createAuditLogsMigration({ entityTypes: ['user', 'address', 'payment_method'] }),
     CreateAccounts1795624206186,
+    createAuditLogsPartitioningMigration(),
   ],
 };

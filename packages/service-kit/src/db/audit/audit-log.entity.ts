@@ -7,7 +7,9 @@ export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 /**
  * A row of the service's `audit_logs` table, for reading history (add it to the DataSource's
  * entities). Writes go through `recordAudit`, which does not need the entity registered.
- * The table is append-only: the database refuses UPDATE, DELETE and TRUNCATE.
+ * The table is append-only: the database refuses UPDATE, DELETE and TRUNCATE. Once partitioned
+ * by month (`createAuditLogsPartitioningMigration`) its key in the database is (id, created_at);
+ * `id` alone, as declared here, is enough for reading.
  */
 @Entity({ name: 'audit_logs' })
 @Index('audit_logs_user_id_created_at_idx', ['userId', 'createdAt'])
