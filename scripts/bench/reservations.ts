@@ -192,7 +192,10 @@ async function explainReservation(
       const [order] = makeOrders(1, productIds, random);
       const lines = normalizeLines(order!.items);
       await stockRepository(manager).reserve(lines[0]!.productId, lines[0]!.quantity);
-      await reservationsRepository(manager).insert(order!.orderId, lines, 3600);
+      await reservationsRepository(manager).insert(order!.orderId, lines, 3600, {
+        correlationId: randomUUID(),
+        causationId: randomUUID(),
+      });
     });
     console.log(`\n-- reservation plans --\n${plans.join('\n\n')}\n`);
   } finally {

@@ -17,5 +17,12 @@ export const InventoryConfig = Type.Object({
   REDIS_KEY_PREFIX: Type.String({ default: '', maxLength: 100 }),
   /** Upper bound on how stale a cached availability can be if an update was lost. */
   AVAILABILITY_CACHE_TTL_SECONDS: PositiveInteger(300),
+  /**
+   * The longest a ship command waits for the carrier's label. The call happens outside any
+   * transaction; past this the command is retried later with backoff.
+   */
+  CARRIER_TIMEOUT_MS: PositiveInteger(10_000),
+  /** How long the carrier's breaker stays open before one trial call. */
+  CARRIER_BREAKER_RESET_MS: PositiveInteger(10_000),
 });
 export type InventoryConfig = Static<typeof InventoryConfig>;

@@ -4,10 +4,11 @@ import { createAvailabilityCache } from './cache/availability-cache.js';
 import type { InventoryConfig } from './config.js';
 import { inventoryDatabase } from './db/index.js';
 import { createSandboxCarrier, type CarrierAdapter } from './domain/carrier.js';
+import { guardCarrier } from './messaging/guarded-carrier.js';
 import { inventoryConsumers, inventoryStreams } from './messaging/topology.js';
 
 export interface InventoryServiceOptions {
-  /** The carrier labels are bought from; the sandbox carrier by default. */
+  /** The carrier labels are bought from; the sandbox carrier by default (tests inject others). */
   carrier?: CarrierAdapter;
 }
 
@@ -27,6 +28,10 @@ export function inventoryService(
     keyPrefix: config.REDIS_KEY_PREFIX,
     ttlSeconds: config.AVAILABILITY_CACHE_TTL_SECONDS,
   });
+  // The carrier's breaker reports to the service's metrics registry, which exists only once the
+  // service registers; consumers start earlier and wait on this for their first ship command.
+  let resolveCarrier!: (carrier: CarrierAdapter) => void;
+  const carrier = new Promise<CarrierAdapter>((resolve) => (resolveCarrier = resolve));
   return {
     name: 'inventory',
     port: config.INVENTORY_PORT,
@@ -35,11 +40,19 @@ export function inventoryService(
     streams: inventoryStreams,
     consumers: inventoryConsumers({
       reservationTtlSeconds: config.RESERVATION_TTL_SECONDS,
-      carrier: options.carrier ?? createSandboxCarrier(),
+      carrier: () => carrier,
       cache,
     }),
     register(app, infrastructure) {
       infrastructure.onStop(() => redis.close());
+      const guarded = guardCarrier(options.carrier ?? createSandboxCarrier(), {
+        timeoutMs: config.CARRIER_TIMEOUT_MS,
+        resetTimeoutMs: config.CARRIER_BREAKER_RESET_MS,
+        registry: infrastructure.registry,
+        logger: infrastructure.logger,
+      });
+      infrastructure.onStop(() => guarded.shutdown());
+      resolveCarrier(guarded);
       registerInventoryApp(app, infrastructure, {
         cache,
         sweepIntervalMs: config.RESERVATION_SWEEP_INTERVAL_MS,

@@ -92,6 +92,26 @@ describe('the sandbox carrier', () => {
       chosen.add(chooseCarrier(`00000000-0000-4000-8000-${String(n).padStart(12, '0')}`));
     expect(chosen.size).toBe(3);
   });
+
+  it('answers a repeated request for an order with the label it already sold', async () => {
+    const carrier = createSandboxCarrier();
+    const request = {
+      orderId: A,
+      orderNumber: 'ORD-1',
+      address: { addressId: A, line1: 'x', city: 'y', state: 'NY', country: 'US', postalCode: '1' },
+      shippedAt: new Date('2026-01-01T00:00:00Z'),
+    };
+    const first = await carrier.createLabel(request);
+    // A retry comes later, and may name another carrier: the order's label stays the same.
+    const again = await carrier.createLabel({
+      ...request,
+      preferredCarrier: first.carrier === 'ups' ? 'usps' : 'ups',
+      shippedAt: new Date('2026-01-02T00:00:00Z'),
+    });
+    expect(again).toEqual(first);
+    const other = await carrier.createLabel({ ...request, orderId: B });
+    expect(other.trackingNumber).not.toBe(first.trackingNumber);
+  });
 });
 
 describe('reservation decisions', () => {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { ReleaseStock, ReserveStock, ShipOrder } from '@shop/contracts';
-import type { TestService } from '@shop/service-kit/testing';
+import { ReleaseStock, ReserveStock, ShipOrder, type Envelope } from '@shop/contracts';
+import { runWithContext } from '@shop/service-kit';
+import { waitFor, type TestService } from '@shop/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startReservationSweeper } from '../src/background/reservation-sweeper.js';
 import { address, countRows, createProduct, stockOf } from './fixtures.js';
@@ -11,6 +12,13 @@ let stream: StreamReader;
 
 const RESERVED = 'inventory.events.reservation.reserved';
 const EXPIRED = 'inventory.events.reservation.expired';
+const STOCK_CHANGED = 'inventory.events.stock.changed';
+
+/** The StockChanged messages the expiry of `orderId` sent. */
+async function expiryStockChanges(orderId: string): Promise<Envelope[]> {
+  const changes = await stream.of(STOCK_CHANGED, orderId);
+  return changes.filter((envelope) => (envelope.data as { reason: string }).reason === 'expiry');
+}
 
 beforeAll(async () => {
   sut = await startInventory('inventory_sweeper', {
@@ -29,13 +37,27 @@ describe('the reservation sweeper', () => {
     const product = await createProduct(sut, { initialStock: 10 });
     const orderId = randomUUID();
     const customerId = randomUUID();
-    await sendCommand(sut, ReserveStock, {
-      orderId,
-      customerId,
-      items: [{ productId: product.id, quantity: 3 }],
-    });
+    // Sent as the saga would, within the trace of the order's request.
+    const correlationId = randomUUID();
+    const reserve = await runWithContext({ correlationId }, () =>
+      sendCommand(sut, ReserveStock, {
+        orderId,
+        customerId,
+        items: [{ productId: product.id, quantity: 3 }],
+      }),
+    );
+    expect(reserve.correlationId).toBe(correlationId);
     const [reserved] = await stream.waitFor(RESERVED, orderId);
     const [expired] = await stream.waitFor(EXPIRED, orderId);
+    // Nothing asked for the expiry, yet its messages follow the order's story: its correlation
+    // id, caused by the reserve command whose hold ran out.
+    expect(expired).toMatchObject({ correlationId, causationId: reserve.id });
+    const stockChanges = await waitFor(async () => {
+      const found = await expiryStockChanges(orderId);
+      return found.length > 0 ? found : undefined;
+    }, 'the expiry StockChanged');
+    expect(stockChanges).toHaveLength(1);
+    expect(stockChanges[0]).toMatchObject({ correlationId, causationId: reserve.id });
     expect(expired!.data).toMatchObject({
       orderId,
       items: [{ productId: product.id, quantity: 3 }],
@@ -127,5 +149,19 @@ describe('the reservation sweeper', () => {
         orderIds.includes((e.data as { orderId: string }).orderId),
       ),
     ).toHaveLength(20);
+
+    // These rows were written without a trace (as before the service kept one): each expiry
+    // still gets one correlation id for all its messages, and no two expiries share it.
+    const correlations = new Set<string>();
+    for (const orderId of orderIds) {
+      const [expired] = await stream.of(EXPIRED, orderId);
+      const [changed] = await waitFor(async () => {
+        const found = await expiryStockChanges(orderId);
+        return found.length > 0 ? found : undefined;
+      }, `the expiry StockChanged of ${orderId}`);
+      expect(changed!.correlationId).toBe(expired!.correlationId);
+      correlations.add(expired!.correlationId);
+    }
+    expect(correlations.size).toBe(20);
   });
 });

@@ -18,10 +18,29 @@ export interface MessageHandlerContext {
   /** 1 on first delivery. */
   deliveryCount: number;
   logger: Logger;
+  /** What the handler's `prepare` returned; undefined for a handler without one. */
+  prepared?: unknown;
+}
+
+/** What `prepare` gets: no transaction, so reads see committed state and hold no locks. */
+export interface PrepareContext {
+  dataSource: DataSource;
+  envelope: Envelope;
+  /** 1 on first delivery. */
+  deliveryCount: number;
+  logger: Logger;
 }
 
 export interface MessageHandler<Contract extends MessageContract = MessageContract> {
   contract: Contract;
+  /**
+   * Optional work before the transaction opens: a slow call to another system (a carrier, a
+   * provider) that must not hold row locks and a pooled connection while it waits. Skipped for
+   * a message already in the inbox; otherwise it runs on every delivery, including ones whose
+   * transaction then fails or finds nothing to do, so it must be idempotent. A throw naks the
+   * message like a failing handler. Its result reaches `handle` as `context.prepared`.
+   */
+  prepare?(data: MessageData<Contract>, context: PrepareContext): Promise<unknown>;
   handle(data: MessageData<Contract>, context: MessageHandlerContext): Promise<void>;
 }
 
@@ -31,6 +50,28 @@ export function defineHandler<Contract extends MessageContract>(
   handle: (data: MessageData<Contract>, context: MessageHandlerContext) => Promise<void>,
 ): MessageHandler<Contract> {
   return { contract, handle };
+}
+
+/**
+ * A handler in two phases: `prepare` outside any transaction (see `MessageHandler.prepare`),
+ * then `handle` in the inbox transaction with what `prepare` returned, typed.
+ */
+export function definePreparedHandler<Contract extends MessageContract, Prepared>(
+  contract: Contract,
+  phases: {
+    prepare(data: MessageData<Contract>, context: PrepareContext): Promise<Prepared>;
+    handle(
+      data: MessageData<Contract>,
+      prepared: Prepared,
+      context: MessageHandlerContext,
+    ): Promise<void>;
+  },
+): MessageHandler<Contract> {
+  return {
+    contract,
+    prepare: (data, context) => phases.prepare(data, context),
+    handle: (data, context) => phases.handle(data, context.prepared as Prepared, context),
+  };
 }
 
 export interface ConsumerRunnerSettings {
@@ -61,6 +102,8 @@ const INBOX_INSERT = `
   ON CONFLICT DO NOTHING
   RETURNING 1`;
 
+const INBOX_HAS = 'SELECT 1 FROM inbox WHERE consumer = $1 AND message_id = $2';
+
 type Outcome = 'handled' | 'duplicate';
 
 /**
@@ -72,7 +115,9 @@ type Outcome = 'handled' | 'duplicate';
  *   this service cares about);
  * - otherwise one transaction inserts (consumer, message id) into the inbox and runs the
  *   handler; a duplicate (row already there) is acked without running it. The ack comes after
- *   commit, so a crash in between only causes a redelivery that the inbox absorbs;
+ *   commit, so a crash in between only causes a redelivery that the inbox absorbs. A handler's
+ *   `prepare`, if any, runs just before that transaction, unless the inbox already has the
+ *   message;
  * - a failure naks with exponential delay; after the consumer's max_deliver the message is
  *   dead-lettered, logged by id and type, counted, and acked.
  */
@@ -158,19 +203,35 @@ export async function startConsumer(settings: ConsumerRunnerSettings): Promise<C
     // Keeps the server from redelivering to another replica while a slow handler works.
     const heartbeat = setInterval(() => msg.working(), Math.max(100, ackWaitMs / 2));
     try {
-      return await runWithContext(context, () =>
-        withTransaction(dataSource, async (manager): Promise<Outcome> => {
+      return await runWithContext(context, async (): Promise<Outcome> => {
+        const deliveryCount = msg.info.deliveryCount;
+        let prepared: unknown;
+        if (handler.prepare) {
+          // The inbox undoes nothing done outside the transaction: a message already handled
+          // (committed, then its ack lost) must not repeat that work. A cheap look, not a
+          // guarantee; the insert below still decides.
+          const seen = (await dataSource.query(INBOX_HAS, [durable, envelope.id])) as unknown[];
+          if (seen.length > 0) return 'duplicate';
+          prepared = await handler.prepare(envelope.data, {
+            dataSource,
+            envelope,
+            deliveryCount,
+            logger,
+          });
+        }
+        return withTransaction(dataSource, async (manager): Promise<Outcome> => {
           const inserted = (await manager.query(INBOX_INSERT, [durable, envelope.id])) as unknown[];
           if (inserted.length === 0) return 'duplicate';
           await handler.handle(envelope.data, {
             manager,
             envelope,
-            deliveryCount: msg.info.deliveryCount,
+            deliveryCount,
             logger,
+            prepared,
           });
           return 'handled';
-        }),
-      );
+        });
+      });
     } finally {
       clearInterval(heartbeat);
     }

@@ -3,11 +3,13 @@ export { computeBackoff, sleep, type BackoffPolicy } from './backoff.js';
 export { connectNats, type NatsConnectSettings } from './connection.js';
 export {
   defineHandler,
+  definePreparedHandler,
   startConsumer,
   type ConsumerRunner,
   type ConsumerRunnerSettings,
   type MessageHandler,
   type MessageHandlerContext,
+  type PrepareContext,
 } from './consumer.js';
 export { deadLetterSubject, type DeadLetter } from './dead-letter.js';
 export {

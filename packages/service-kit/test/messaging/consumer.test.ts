@@ -17,6 +17,7 @@ import {
   createNamespace,
   deadLetterSubject,
   defineHandler,
+  definePreparedHandler,
   enqueueMessage,
   ensureConsumer,
   ensureDeadLetterStream,
@@ -344,5 +345,38 @@ describe('inbox consumer', () => {
     await runner.stop();
     expect(await effects('stop-')).toEqual([{ key: 'stop-1', times: 1 }]);
     await waitFor(async () => (await pending(durable)).ackPending === 0, 'ack after stop');
+  });
+
+  it('hands what a prepared handler’s first phase returned to its transaction, and skips both for a repeat', async () => {
+    const prepared: number[] = [];
+    let handled: string[] = [];
+    const { durable } = await consume([
+      definePreparedHandler(WorkCommand, {
+        async prepare(data, { deliveryCount }) {
+          prepared.push(deliveryCount);
+          if (deliveryCount === 1) throw new Error('the slow system is down');
+          return `quote-${data.n}`;
+        },
+        async handle(data, quote, { manager }) {
+          handled = [...handled, quote];
+          await recordEffect(manager, `prepared-${data.n}`);
+        },
+      }),
+    ]);
+    const envelope = buildEnvelope(WorkCommand, { n: 7 });
+    await publishEnvelope(envelope);
+    await waitFor(async () => (await effects('prepared-')).length === 1, 'effect after retry');
+    expect(prepared).toEqual([1, 2]);
+    expect(handled).toEqual(['quote-7']);
+
+    // The same message again after it was handled: the inbox has it, so neither phase runs.
+    await publishEnvelope(envelope, `${envelope.id}-again`);
+    const labels = { consumer: durable, type: WorkCommand.type };
+    await waitFor(
+      async () => (await metricValue(registry, 'messaging_duplicates_total', labels)) === 1,
+      'the repeat skipped',
+    );
+    expect(prepared).toEqual([1, 2]);
+    expect(await effects('prepared-')).toEqual([{ key: 'prepared-7', times: 1 }]);
   });
 });

@@ -1,8 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import { ReservationExpired } from '@shop/contracts';
-import type { Logger } from '@shop/service-kit';
+import { runWithContext, type Logger, type TraceContext } from '@shop/service-kit';
 import type { DataSource, EntityManager } from 'typeorm';
 import { outcomesRepository } from '../db/repositories/outcomes.js';
-import { reservationsRepository } from '../db/repositories/reservations.js';
+import { reservationsRepository, type ExpiredOrder } from '../db/repositories/reservations.js';
 import { stockRepository } from '../db/repositories/stock.js';
 import { announceStockChange } from '../messaging/events.js';
 import { answer } from '../messaging/replies.js';
@@ -23,6 +24,9 @@ type SweepStep = 'expired' | 'busy' | 'none';
  * expired row is claimed with FOR UPDATE SKIP LOCKED (two replicas never take the same one),
  * then the order's lock is tried without waiting, so a saga command in flight for the order
  * wins and the sweeper moves on instead of blocking or deadlocking with it.
+ *
+ * No message causes an expiry, so its messages (and log lines) take the trace of the reserve
+ * command that took the stock: the order's correlation id, and that command as their cause.
  */
 export function startReservationSweeper(settings: SweeperSettings) {
   const { dataSource, logger, intervalMs } = settings;
@@ -51,13 +55,13 @@ export function startReservationSweeper(settings: SweeperSettings) {
 
   function sweepStep(busy: string[]): Promise<SweepStep> {
     return dataSource.transaction(async (manager): Promise<SweepStep> => {
-      const orderId = await reservationsRepository(manager).claimExpiredOrder(busy);
-      if (!orderId) return 'none';
-      if (!(await outcomesRepository(manager).tryLockOrder(orderId))) {
-        busy.push(orderId);
+      const claimed = await reservationsRepository(manager).claimExpiredOrder(busy);
+      if (!claimed) return 'none';
+      if (!(await outcomesRepository(manager).tryLockOrder(claimed.orderId))) {
+        busy.push(claimed.orderId);
         return 'busy';
       }
-      await expireOrder(manager, orderId);
+      await runWithContext(expiryTrace(claimed), () => expireOrder(manager, claimed.orderId));
       return 'expired';
     });
   }
@@ -96,5 +100,16 @@ export function startReservationSweeper(settings: SweeperSettings) {
       if (timer) clearTimeout(timer);
       await current;
     },
+  };
+}
+
+/**
+ * The trace an expiry runs under. Rows reserved before the trace was kept have none: their
+ * expiry gets a correlation id of its own, so at least its messages stay together.
+ */
+function expiryTrace(claimed: ExpiredOrder): TraceContext {
+  return {
+    correlationId: claimed.correlationId ?? randomUUID(),
+    ...(claimed.causationId ? { causationId: claimed.causationId } : {}),
   };
 }

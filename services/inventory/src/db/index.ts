@@ -10,6 +10,7 @@ import { Product } from './entities/product.entity.js';
 import { Reservation } from './entities/reservation.entity.js';
 import { Shipment } from './entities/shipment.entity.js';
 import { CreateCatalogAndStock1767400000000 } from './migrations/1767400000000-create-catalog-and-stock.js';
+import { ReservationTrace1795633093768 } from './migrations/1795633093768-reservation-trace.js';
 
 /** The inventory schema: what the service owns, and the migrations that build it. */
 export const inventoryDatabase = {
@@ -20,6 +21,7 @@ export const inventoryDatabase = {
     ...messagingMigrations,
     createAuditLogsMigration({ entityTypes: ['product', 'inventory', 'shipment'] }),
     CreateCatalogAndStock1767400000000,
+    ReservationTrace1795633093768,
     createAuditLogsPartitioningMigration(),
   ],
 };

@@ -19,11 +19,16 @@ export interface Label {
 }
 
 /**
- * Buys a shipping label. A real carrier integration implements this with the order id as its
- * idempotency key; the sandbox below answers at once, in each carrier's real number format.
+ * Buys a shipping label. It is called outside any transaction, before the shipment is recorded,
+ * so the same order may be asked for again: after a redelivery, a retry whose transaction
+ * failed, or a duplicate ship command racing the first. An adapter must therefore be
+ * idempotent by order id (the carrier's idempotency key): asked again for an order, it answers
+ * the label it already sold, never a second one. It should stop waiting when `signal` aborts
+ * (the caller's timeout). The sandbox below answers at once, in each carrier's real number
+ * format.
  */
 export interface CarrierAdapter {
-  createLabel(request: LabelRequest): Promise<Label>;
+  createLabel(request: LabelRequest, signal?: AbortSignal): Promise<Label>;
 }
 
 const CARRIERS: readonly CarrierCode[] = ['usps', 'fedex', 'ups'];
@@ -32,6 +37,10 @@ const CARRIERS: readonly CarrierCode[] = ['usps', 'fedex', 'ups'];
 const TRANSIT_DAYS: Record<CarrierCode, number> = { usps: 5, fedex: 3, ups: 4 };
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+
+// How many recent labels the sandbox remembers to answer a repeated request with (a real
+// carrier remembers them all); enough for any retry, small enough to never matter in memory.
+const REMEMBERED_LABELS = 10_000;
 
 /**
  * The carrier a sandbox label goes with: the one asked for, else one picked from the order id,
@@ -48,16 +57,23 @@ export function createSandboxCarrier(
 ): CarrierAdapter {
   const randomInt = options.randomInt ?? ((max: number) => cryptoRandomInt(max));
   const labelBaseUrl = options.labelBaseUrl ?? 'https://labels.sandbox.shop.test';
+  const sold = new Map<string, Label>();
   return {
     createLabel(request) {
+      const known = sold.get(request.orderId);
+      if (known) return Promise.resolve(known);
       const carrier = chooseCarrier(request.orderId, request.preferredCarrier);
       const trackingNumber = trackingNumberFor(carrier, randomInt);
-      return Promise.resolve({
+      const label: Label = {
         carrier,
         trackingNumber,
         labelUrl: `${labelBaseUrl}/${carrier}/${trackingNumber}.pdf`,
         estimatedDelivery: new Date(request.shippedAt.getTime() + TRANSIT_DAYS[carrier] * DAY_MS),
-      });
+      };
+      sold.set(request.orderId, label);
+      // A Map iterates in insertion order: the first key is the oldest label.
+      if (sold.size > REMEMBERED_LABELS) sold.delete(sold.keys().next().value!);
+      return Promise.resolve(label);
     },
   };
 }

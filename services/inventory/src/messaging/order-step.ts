@@ -1,7 +1,12 @@
 import type { Logger } from '@shop/service-kit';
 import type { EntityManager } from 'typeorm';
-import { outcomesRepository } from '../db/repositories/outcomes.js';
-import { decideCommand, type CommandStep } from '../domain/command-outcomes.js';
+import { outcomesRepository, type StoredReply } from '../db/repositories/outcomes.js';
+import {
+  decideCommand,
+  type CommandDecision,
+  type CommandStep,
+  type OutcomeStep,
+} from '../domain/command-outcomes.js';
 import { replay } from './replies.js';
 
 /**
@@ -16,16 +21,28 @@ export async function runOrderStep(
   logger: Logger,
   act: () => Promise<void>,
 ): Promise<void> {
+  await settleOrderStep(manager, orderId, command, logger, act);
+}
+
+/**
+ * `runOrderStep`, returning what was decided: for a caller that did work before the
+ * transaction and must know whether it was used.
+ */
+export async function settleOrderStep(
+  manager: EntityManager,
+  orderId: string,
+  command: CommandStep,
+  logger: Logger,
+  act: () => Promise<void>,
+): Promise<CommandDecision> {
   const outcomes = outcomesRepository(manager);
   await outcomes.lockOrder(orderId);
   const stored = await outcomes.load(orderId);
-  const decision = decideCommand(
-    command,
-    new Map([...stored].map(([step, reply]) => [step, reply.type])),
-  );
+  const decision = decideCommand(command, replyTypes(stored));
   switch (decision.kind) {
     case 'act':
-      return act();
+      await act();
+      return decision;
     case 'replay': {
       const reply = stored.get(decision.step);
       if (!reply) throw new Error(`outcome ${decision.step} of order ${orderId} vanished`);
@@ -33,9 +50,28 @@ export async function runOrderStep(
         { orderId, command, answeredBy: decision.step },
         'command already answered; replying the recorded outcome again',
       );
-      return replay(manager, reply);
+      await replay(manager, reply);
+      return decision;
     }
     case 'retry_later':
       throw new Error(`${command} for order ${orderId} cannot run yet: ${decision.reason}`);
   }
+}
+
+/**
+ * What `runOrderStep` would decide now, read without the order's lock (or any transaction): a
+ * cheap look before slow work outside the transaction, so that work is skipped for a command
+ * that will only be answered again. The state may move before the lock is taken; the
+ * decision under the lock is the one that counts.
+ */
+export async function peekOrderStep(
+  manager: EntityManager,
+  orderId: string,
+  command: CommandStep,
+): Promise<CommandDecision> {
+  return decideCommand(command, replyTypes(await outcomesRepository(manager).load(orderId)));
+}
+
+function replyTypes(stored: ReadonlyMap<OutcomeStep, StoredReply>): Map<OutcomeStep, string> {
+  return new Map([...stored].map(([step, reply]) => [step, reply.type]));
 }

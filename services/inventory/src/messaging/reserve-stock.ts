@@ -20,7 +20,7 @@ import { answer } from './replies.js';
  * match while enough is free, taken in product-id order so two orders never deadlock.
  */
 export function reserveStockHandler(settings: { ttlSeconds: number }) {
-  return defineHandler(ReserveStock, (data, { manager, logger }) =>
+  return defineHandler(ReserveStock, (data, { manager, logger, envelope }) =>
     runOrderStep(manager, data.orderId, 'reserve', logger, async () => {
       const lines = normalizeLines(data.items);
       const productIds = lines.map((line) => line.productId);
@@ -33,10 +33,13 @@ export function reserveStockHandler(settings: { ttlSeconds: number }) {
       const taken = await takeAll(manager, lines);
       if (!Array.isArray(taken)) return reject(manager, data.orderId, taken.rejected);
 
+      // The command's trace goes with the rows: if they expire, the sweeper's messages
+      // belong to this order's saga instead of starting a story of their own.
       const held = await reservationsRepository(manager).insert(
         data.orderId,
         lines,
         settings.ttlSeconds,
+        { correlationId: envelope.correlationId, causationId: envelope.id },
       );
       for (const levels of taken) {
         await announceStockChange(manager, levels, 'reservation', data.orderId);

@@ -11,7 +11,8 @@ export const inventoryStreams: StreamSpec[] = [serviceStream('INVENTORY')];
 
 export interface ConsumerDependencies {
   reservationTtlSeconds: number;
-  carrier: CarrierAdapter;
+  /** The carrier behind its breaker, ready once the service has registered. */
+  carrier: () => Promise<CarrierAdapter>;
   cache: AvailabilityCache;
 }
 

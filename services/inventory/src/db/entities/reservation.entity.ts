@@ -29,4 +29,12 @@ export class Reservation extends BaseRecord {
 
   @Column({ name: 'committed_at', type: 'timestamptz', nullable: true })
   committedAt!: Date | null;
+
+  /** Correlation id of the reserve command that took the stock (null on rows older than it). */
+  @Column({ name: 'correlation_id', type: 'varchar', length: 200, nullable: true })
+  correlationId!: string | null;
+
+  /** Message id of that reserve command: what the sweeper's messages say caused them. */
+  @Column({ name: 'causation_id', type: 'varchar', length: 200, nullable: true })
+  causationId!: string | null;
 }

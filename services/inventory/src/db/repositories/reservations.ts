@@ -6,6 +6,23 @@ export interface HeldLine extends Line {
   reservedAt: Date;
 }
 
+/**
+ * The trace of the reserve command that took the stock: its saga's correlation id and its own
+ * message id. Kept with the rows so what happens to them later without a command (expiry) is
+ * still part of the order's story.
+ */
+export interface ReservationTrace {
+  correlationId: string;
+  causationId: string;
+}
+
+/** An order the sweeper claimed, with the trace of its reservation (null on older rows). */
+export interface ExpiredOrder {
+  orderId: string;
+  correlationId: string | null;
+  causationId: string | null;
+}
+
 /** Reservation rows of orders; every statement touches one order's rows only. */
 export function reservationsRepository(manager: EntityManager) {
   return {
@@ -17,10 +34,12 @@ export function reservationsRepository(manager: EntityManager) {
       orderId: string,
       lines: readonly Line[],
       ttlSeconds: number,
+      trace: ReservationTrace,
     ): Promise<{ reservedAt: Date; expiresAt: Date }> {
       const rows = (await manager.query(
-        `INSERT INTO reservations (order_id, product_id, quantity, expires_at)
-         SELECT $1, line.product_id, line.quantity, now() + make_interval(secs => $4)
+        `INSERT INTO reservations
+           (order_id, product_id, quantity, expires_at, correlation_id, causation_id)
+         SELECT $1, line.product_id, line.quantity, now() + make_interval(secs => $4), $5, $6
            FROM unnest($2::uuid[], $3::int[]) AS line (product_id, quantity)
          RETURNING created_at AS "reservedAt", expires_at AS "expiresAt"`,
         [
@@ -28,6 +47,8 @@ export function reservationsRepository(manager: EntityManager) {
           lines.map((line) => line.productId),
           lines.map((line) => line.quantity),
           ttlSeconds,
+          trace.correlationId,
+          trace.causationId,
         ],
       )) as Array<{ reservedAt: Date; expiresAt: Date }>;
       const first = rows[0];
@@ -68,16 +89,18 @@ export function reservationsRepository(manager: EntityManager) {
      * (FOR UPDATE SKIP LOCKED), so two sweepers never take the same one. `skip` lists orders
      * this sweep already found busy.
      */
-    async claimExpiredOrder(skip: readonly string[]): Promise<string | null> {
+    async claimExpiredOrder(skip: readonly string[]): Promise<ExpiredOrder | null> {
       const rows = (await manager.query(
-        `SELECT order_id AS "orderId" FROM reservations
+        `SELECT order_id AS "orderId", correlation_id AS "correlationId",
+                causation_id AS "causationId"
+           FROM reservations
           WHERE status = 'reserved' AND expires_at <= now() AND order_id <> ALL($1::uuid[])
           ORDER BY expires_at
           LIMIT 1
           FOR UPDATE SKIP LOCKED`,
         [skip],
-      )) as Array<{ orderId: string }>;
-      return rows[0]?.orderId ?? null;
+      )) as ExpiredOrder[];
+      return rows[0] ?? null;
     },
   };
 }
