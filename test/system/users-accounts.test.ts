@@ -11,6 +11,7 @@ import {
   query,
   registerAndLogin,
   rowCounts,
+  send,
   tokenClaims,
   uniqueEmail,
   type Answer,
@@ -460,6 +461,38 @@ describe('role changes', () => {
       [target.user.id, 'employee'],
     ]);
   });
+
+  it('a demotion ends the old token at once, at the gateway and in each service; a new login works', async () => {
+    const adminToken = await login(system, adminEmail, adminPassword);
+    const target = await registerAndLogin(system);
+    const setRole = (role: string) =>
+      call(system, 'PATCH', `/v1/users/${target.user.id}/role`, {
+        token: adminToken,
+        body: { role },
+      });
+    expect((await setRole('manager')).status).toBe(200);
+    const managerToken = await login(system, target.email, PASSWORD);
+    const lowStock = '/v1/inventory/low-stock';
+    expect((await call(system, 'GET', lowStock, { token: managerToken })).status).toBe(200);
+
+    expect((await setRole('customer')).status).toBe(200);
+    // No wait: the gateway refuses it, and so does a service called directly.
+    expectProblem(
+      await call(system, 'GET', lowStock, { token: managerToken }),
+      401,
+      'unauthorized',
+    );
+    const direct = await send(`${system.url('inventory')}${lowStock}`, 'GET', {
+      authorization: `Bearer ${managerToken}`,
+    });
+    expect(direct.status, direct.text).toBe(401);
+    expect(JSON.parse(direct.text)).toMatchObject({ code: 'unauthorized' });
+
+    const customerToken = await login(system, target.email, PASSWORD);
+    expect(tokenClaims(customerToken).role).toBe('customer');
+    expectProblem(await call(system, 'GET', lowStock, { token: customerToken }), 403, 'forbidden');
+    expect((await call(system, 'GET', '/v1/orders', { token: customerToken })).status).toBe(200);
+  });
 });
 
 describe('tokens', () => {
@@ -561,8 +594,14 @@ describe('deleting an account', () => {
       body: { email: account.email, password: PASSWORD },
     });
     expectProblem(again, 401, 'unauthorized');
+    // Refused at once by every service, not only by the users service that knows the account.
     expectProblem(
       await call(system, 'GET', '/v1/users/me', { token: account.token }),
+      401,
+      'unauthorized',
+    );
+    expectProblem(
+      await call(system, 'GET', '/v1/orders', { token: account.token }),
       401,
       'unauthorized',
     );

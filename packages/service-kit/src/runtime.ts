@@ -7,6 +7,7 @@ import type { DataSource, DataSourceOptions } from 'typeorm';
 import type { Registry } from 'prom-client';
 import { createAccessTokenVerifier } from './auth/jwt.js';
 import { resolveAuthSecrets, type AuthSecrets } from './auth/dev-keys.js';
+import { createTokenRevocationCheck, type TokenVersionLookup } from './auth/revocation.js';
 import { LogLevel, NodeEnv, Url } from './config.js';
 import { startAuditPartitionMaintenance } from './db/audit/audit-log-partitions.js';
 import { openDataSource } from './db/data-source.js';
@@ -65,6 +66,11 @@ export interface ServiceDefinition {
     entities: NonNullable<DataSourceOptions['entities']>;
     migrations: NonNullable<DataSourceOptions['migrations']>;
   };
+  /**
+   * Where a user's token version is read when Redis cannot tell whether a token was revoked:
+   * only the service that owns the accounts has one. Without it, such tokens are accepted.
+   */
+  tokenVersions?: (dataSource: DataSource) => TokenVersionLookup;
   /** The streams this service owns: its events and the commands it receives. */
   streams: StreamSpec[];
   consumers: ConsumerDefinition[];
@@ -201,6 +207,12 @@ export async function startService(
     trustProxy: true,
     auth: {
       verifier: createAccessTokenVerifier({ publicKey: secrets.publicKey }),
+      revocations: createTokenRevocationCheck({
+        redis,
+        logger,
+        registry,
+        ...(definition.tokenVersions ? { fallback: definition.tokenVersions(dataSource) } : {}),
+      }),
       internalToken: secrets.internalToken,
     },
     readinessChecks: [

@@ -6,12 +6,18 @@ import {
   isAppError,
   type AccessTokenVerifier,
   type AppError,
+  type TokenRevocationCheck,
 } from '@shop/service-kit';
 
 /**
  * Who may pass the gateway. One wildcard proxy route covers public and protected paths of the
  * same service (GET /v1/products/:id is public, PATCH of it is not), so the decision is made
  * here from method and path rather than by a route's `config.auth`.
+ *
+ * A verified token is also checked against revocations (a role change or a deleted account
+ * since it was issued), like every service does: the gateway vouches for the identity it
+ * forwards (`x-user-id`, `x-user-role`) and counts limits by it, so it must not vouch for a
+ * revoked one. Redis down: accepted unchecked, as in the services (auth/revocation.ts).
  *
  * The token is checked in two steps around the rate limiter: `identify` verifies whatever
  * token came (so the limiter can count per user), `enforce` then refuses protected paths
@@ -46,7 +52,10 @@ type UpstreamRequest = Pick<
   'identity' | 'id' | 'ip' | 'protocol' | 'host' | 'body'
 >;
 
-export function createAccessControl(verifier: AccessTokenVerifier) {
+export function createAccessControl(
+  verifier: AccessTokenVerifier,
+  revocations?: TokenRevocationCheck,
+) {
   // Why a presented token was refused, kept until `enforce` decides whether it matters.
   const refusals = new WeakMap<FastifyRequest, AppError>();
 
@@ -56,7 +65,9 @@ export function createAccessControl(verifier: AccessTokenVerifier) {
       const token = bearerToken(Array.isArray(header) ? header[0] : header);
       if (!token) return;
       try {
-        request.identity = await verifier.verify(token);
+        const identity = await verifier.verify(token);
+        await revocations?.assertCurrent(identity);
+        request.identity = identity;
       } catch (error) {
         if (!isAppError(error)) throw error;
         refusals.set(request, error);

@@ -4,6 +4,7 @@ import {
   DEFAULT_BODY_LIMIT,
   PayloadTooLargeError,
   createHttpServer,
+  createTokenRevocationCheck,
   type AccessTokenVerifier,
   type HttpApp,
   type Logger,
@@ -62,7 +63,10 @@ export async function buildGatewayApp({
     strictPreflight: false,
   });
 
-  const access = createAccessControl(verifier);
+  const access = createAccessControl(
+    verifier,
+    createTokenRevocationCheck({ redis, logger, registry: app.metricsRegistry }),
+  );
   const limit = await createRateLimits(app, redis, config);
 
   await app.register(async (edge) => {

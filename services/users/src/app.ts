@@ -4,6 +4,7 @@ import {
   type ServiceInfrastructure,
 } from '@shop/service-kit';
 import { createPasswordHasher } from './auth/passwords.js';
+import { createTokenRevoker } from './auth/revocations.js';
 import { ensureBootstrapAdmin } from './bootstrap-admin.js';
 import type { UsersConfig } from './config.js';
 import { registerAddressRoutes } from './routes/addresses.js';
@@ -23,11 +24,19 @@ export async function registerUsersApp(
   infrastructure: ServiceInfrastructure,
   config: UsersConfig,
 ): Promise<void> {
-  const { dataSource, secrets, logger } = infrastructure;
+  const { dataSource, secrets, logger, redis } = infrastructure;
   if (!secrets.privateKey)
     throw new Error('The users service signs access tokens: set JWT_PRIVATE_KEY');
 
   const passwords = await createPasswordHasher();
+  const revoker = createTokenRevoker({
+    dataSource,
+    redis,
+    logger,
+    tokenTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
+  });
+  revoker.start();
+  infrastructure.onStop(() => revoker.stop());
   const deps: UsersRouteDeps = {
     dataSource,
     passwords,
@@ -35,6 +44,7 @@ export async function registerUsersApp(
       privateKey: secrets.privateKey,
       ttlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
     }),
+    revoker,
     now: () => new Date(),
   };
 

@@ -1,7 +1,7 @@
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { SignJWT, jwtVerify } from 'jose';
 import { UnauthorizedError } from '../errors.js';
-import { isRole, type Identity, type Role } from './roles.js';
+import { isRole, type Identity } from './roles.js';
 
 /**
  * Access tokens are asymmetric JWTs: only the users service holds the private key; every other
@@ -13,6 +13,13 @@ import { isRole, type Identity, type Role } from './roles.js';
 export const DEFAULT_ISSUER = 'shop-users';
 export const DEFAULT_AUDIENCE = 'shop-api';
 export const DEFAULT_ACCESS_TOKEN_TTL_SECONDS = 15 * 60;
+
+/** The claim carrying the identity's `tokenVersion`. */
+const TOKEN_VERSION_CLAIM = 'ver';
+
+function isTokenVersion(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+}
 
 /** Environment variables often carry PEMs with literal `\n`; accept both. */
 function normalizePem(text: string): string {
@@ -96,10 +103,13 @@ export function createAccessTokenVerifier(options: VerifierOptions): AccessToken
           expired ? 'The access token has expired.' : 'The access token is invalid.',
         );
       }
-      const { sub, role } = payload;
+      const { sub, role, [TOKEN_VERSION_CLAIM]: version } = payload;
       if (typeof sub !== 'string' || sub.length === 0 || !isRole(role))
         throw new UnauthorizedError('The access token is invalid.');
-      return { userId: sub, role };
+      // Optional: tokens signed before versions existed still verify until they expire.
+      if (version === undefined) return { userId: sub, role };
+      if (!isTokenVersion(version)) throw new UnauthorizedError('The access token is invalid.');
+      return { userId: sub, role, tokenVersion: version };
     },
   };
 }
@@ -128,9 +138,13 @@ export function createAccessTokenSigner(options: SignerOptions): AccessTokenSign
 
   return {
     ttlSeconds,
-    async sign({ userId, role }: { userId: string; role: Role }, signOptions = {}) {
+    async sign({ userId, role, tokenVersion }: Identity, signOptions = {}) {
       const issuedAt = Math.floor((signOptions.now ?? new Date()).getTime() / 1000);
-      return new SignJWT({ role })
+      if (tokenVersion !== undefined && !isTokenVersion(tokenVersion))
+        throw new TypeError('tokenVersion must be a non-negative safe integer');
+      const claims =
+        tokenVersion === undefined ? { role } : { role, [TOKEN_VERSION_CLAIM]: tokenVersion };
+      return new SignJWT(claims)
         .setProtectedHeader({ alg, typ: 'JWT' })
         .setSubject(userId)
         .setIssuer(issuer)

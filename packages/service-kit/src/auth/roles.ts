@@ -22,6 +22,12 @@ export function atLeast(role: Role): Role[] {
 export interface Identity {
   userId: string;
   role: Role;
+  /**
+   * Which generation of the user's tokens this one belongs to (the `ver` claim): the users
+   * service raises a user's version when a role change or a deletion revokes the tokens issued
+   * before it (see revocation.ts). Tokens minted without it count as generation 0.
+   */
+  tokenVersion?: number;
 }
 
 /**

@@ -1,12 +1,18 @@
 import type { FastifyRequest } from 'fastify';
 import { bearerToken, type AccessTokenVerifier } from '../auth/jwt.js';
 import { INTERNAL_TOKEN_HEADER, internalTokenMatches } from '../auth/internal.js';
+import type { TokenRevocationCheck } from '../auth/revocation.js';
 import type { AuthPolicy } from '../auth/roles.js';
 import { ForbiddenError, UnauthorizedError } from '../errors.js';
 
 export interface AuthSettings {
   /** Verifies access tokens; required if any route is 'authenticated' or role-restricted. */
   verifier?: AccessTokenVerifier;
+  /**
+   * Refuses tokens revoked since they were issued (role changed, account deleted) with 401
+   * `unauthorized`. Optional: without it a verified token is good until it expires.
+   */
+  revocations?: TokenRevocationCheck;
   /** The service credential (INTERNAL_API_TOKEN); required if any route is 'internal'. */
   internalToken?: string;
   /**
@@ -44,6 +50,9 @@ export function createAuthenticator(settings: AuthSettings) {
     const token = bearerToken(headerValue(request.headers.authorization));
     if (!token) throw new UnauthorizedError('A bearer access token is required.');
     const identity = await settings.verifier.verify(token);
+    // The signature says the token was good when issued; this says it still is. Before the
+    // role check: a revoked token is no token, so 401 wins over 403.
+    await settings.revocations?.assertCurrent(identity);
     request.identity = identity;
 
     if (policy !== 'authenticated' && !policy.roles.includes(identity.role))

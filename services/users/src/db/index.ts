@@ -8,6 +8,8 @@ import { UserAddress } from './entities/address.entity.js';
 import { UserPaymentMethod } from './entities/payment-method.entity.js';
 import { User } from './entities/user.entity.js';
 import { CreateAccounts1795624206186 } from './migrations/1795624206186-create-accounts.js';
+import { TokenVersions1795633200000 } from './migrations/1795633200000-token-versions.js';
+import { TokensRevokedAtIndex1795633200001 } from './migrations/1795633200001-tokens-revoked-at-index.js';
 
 /** The users schema: what the service owns, and the migrations that build it. */
 export const usersDatabase = {
@@ -18,6 +20,8 @@ export const usersDatabase = {
     ...messagingMigrations,
     createAuditLogsMigration({ entityTypes: ['user', 'address', 'payment_method'] }),
     CreateAccounts1795624206186,
+    TokenVersions1795633200000,
+    TokensRevokedAtIndex1795633200001,
     createAuditLogsPartitioningMigration(),
   ],
 };

@@ -6,6 +6,7 @@ import {
   enqueueMessage,
   recordAudit,
   type Role,
+  type TokenRevocation,
 } from '@shop/service-kit';
 import type { EntityManager } from 'typeorm';
 import type { User } from '../db/entities/user.entity.js';
@@ -17,7 +18,10 @@ import { auditActor, type Actor } from './actor.js';
 
 /**
  * Account changes. Each runs inside the caller's transaction (`manager`) and writes the change,
- * its audit row and its event together, so either all of them commit or none does.
+ * its audit row and its event together, so either all of them commit or none does. A change
+ * that must end the account's existing access tokens (role, deletion) raises its token version
+ * in the same transaction and returns the revocation, for the caller to publish after the
+ * commit (auth/revocations.ts): published before, a rollback would leave the user locked out.
  */
 
 // Serializes every change that could alter the set of admins (bootstrap, demotion, deletion),
@@ -102,23 +106,32 @@ export async function updateProfile(
   return after;
 }
 
+export interface RoleChange {
+  user: User;
+  /** Null when the role was already the one asked for: nothing changed, nothing revoked. */
+  revocation: TokenRevocation | null;
+}
+
 export async function changeRole(
   manager: EntityManager,
   userId: string,
   role: Role,
   actor: Actor,
-): Promise<User> {
+): Promise<RoleChange> {
   const users = createUsersRepository(manager);
   // Taken before the row lock, in the same order as deleteAccount, so the two never deadlock.
   await lockAdminSet(manager);
   const before = await users.findActive(userId, { forUpdate: true });
   if (!before) throw new NotFoundError('No such user.');
-  if (before.role === role) return before;
+  if (before.role === role) return { user: before, revocation: null };
   const demotion = removesAnAdmin(before.role, role);
   if (leavesNoAdmin(demotion ? await users.countActiveAdmins() : 0, demotion))
     throw new ConflictError('last_admin', 'The last admin cannot lose the admin role.');
 
   const after = await users.update(userId, { role });
+  // Any change, not only a demotion: a token's role is then always the account's role (a
+  // promoted user logs in again to use the new rights, which they would have to anyway).
+  const revocation = await users.revokeTokens(userId);
   await recordAudit(manager, {
     entityType: 'user',
     entityId: userId,
@@ -127,14 +140,14 @@ export async function changeRole(
     after: userView(after),
     ...auditActor(actor),
   });
-  return after;
+  return { user: after, revocation };
 }
 
 export async function deleteAccount(
   manager: EntityManager,
   userId: string,
   actor: Actor,
-): Promise<void> {
+): Promise<TokenRevocation> {
   const users = createUsersRepository(manager);
   await lockAdminSet(manager);
   const before = await lockActiveUser(manager, userId);
@@ -144,6 +157,7 @@ export async function deleteAccount(
 
   const deletedAt = await users.softDelete(userId);
   if (!deletedAt) throw accountGone();
+  const revocation = await users.revokeTokens(userId);
   await recordAudit(manager, {
     entityType: 'user',
     entityId: userId,
@@ -152,4 +166,5 @@ export async function deleteAccount(
     ...auditActor(actor),
   });
   await enqueueMessage(manager, UserDeleted, { userId, deletedAt: deletedAt.toISOString() });
+  return revocation;
 }

@@ -61,7 +61,11 @@ export function registerAuthRoutes(app: HttpApp, deps: UsersRouteDeps): void {
       const matches = await passwords.verify(credentials?.passwordHash ?? null, password);
       if (!credentials || !matches)
         throw new UnauthorizedError('The email or password is incorrect.');
-      const accessToken = await signer.sign({ userId: credentials.id, role: credentials.role });
+      const accessToken = await signer.sign({
+        userId: credentials.id,
+        role: credentials.role,
+        tokenVersion: credentials.tokenVersion,
+      });
       return { accessToken, tokenType: 'Bearer' as const, expiresIn: signer.ttlSeconds };
     },
   );

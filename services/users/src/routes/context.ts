@@ -2,6 +2,7 @@ import type { DataSource } from 'typeorm';
 import type { FastifyRequest } from 'fastify';
 import { UnauthorizedError, type AccessTokenSigner, type Identity } from '@shop/service-kit';
 import type { PasswordHasher } from '../auth/passwords.js';
+import type { TokenRevoker } from '../auth/revocations.js';
 import type { Actor } from '../operations/actor.js';
 
 /** What the users routes need, built once in app.ts. */
@@ -9,6 +10,8 @@ export interface UsersRouteDeps {
   dataSource: DataSource;
   passwords: PasswordHasher;
   signer: AccessTokenSigner;
+  /** Publishes, after the commit, the revocations of role changes and deletions. */
+  revoker: TokenRevoker;
   /** The clock card expiry is judged by; tests may fix it. */
   now: () => Date;
 }

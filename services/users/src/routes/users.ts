@@ -16,7 +16,7 @@ import {
 } from './schemas.js';
 import { inTransaction } from '../db/transaction.js';
 
-export function registerUserRoutes(app: HttpApp, { dataSource }: UsersRouteDeps): void {
+export function registerUserRoutes(app: HttpApp, { dataSource, revoker }: UsersRouteDeps): void {
   app.get(
     '/v1/users/me',
     {
@@ -51,15 +51,18 @@ export function registerUserRoutes(app: HttpApp, { dataSource }: UsersRouteDeps)
       config: { auth: 'authenticated' },
       schema: {
         summary: 'Delete the caller’s account (soft delete)',
-        description: 'The last admin cannot delete their account (409 last_admin).',
+        description:
+          'The last admin cannot delete their account (409 last_admin). Every access token of the account is refused from then on, by every service (401 unauthorized).',
         response: { 204: NoContent, ...problems(401, 409) },
       },
     },
     async (request, reply) => {
       const { userId } = callerOf(request);
-      await inTransaction(dataSource, (manager) =>
+      const revocation = await inTransaction(dataSource, (manager) =>
         deleteAccount(manager, userId, actorOf(request)),
       );
+      // After the commit, before the answer: once it is 204, the tokens are refused everywhere.
+      await revoker.publish(revocation);
       return reply.code(204).send(null);
     },
   );
@@ -107,16 +110,18 @@ export function registerUserRoutes(app: HttpApp, { dataSource }: UsersRouteDeps)
       schema: {
         summary: 'Change an account’s role (admin)',
         description:
-          'The last admin cannot be demoted (409 last_admin). Tokens issued before the change keep the old role until they expire.',
+          'The last admin cannot be demoted (409 last_admin). Tokens issued before the change are refused from then on, by every service (401 unauthorized): the user logs in again to get one with the new role.',
         params: IdParams,
         body: RoleBody,
         response: { 200: UserView, ...problems(400, 401, 403, 404, 409, 413, 415) },
       },
     },
     async (request) => {
-      const user = await inTransaction(dataSource, (manager) =>
+      const { user, revocation } = await inTransaction(dataSource, (manager) =>
         changeRole(manager, request.params.id, request.body.role, actorOf(request)),
       );
+      // After the commit, before the answer: once it is 200, the old tokens are refused everywhere.
+      if (revocation) await revoker.publish(revocation);
       return userView(user);
     },
   );

@@ -25,4 +25,15 @@ export class User extends SoftDeletableRecord {
 
   @Column({ name: 'email_verified', type: 'boolean' })
   emailVerified!: boolean;
+
+  /**
+   * The generation of access tokens the account may use, signed into each token. Raised, never
+   * lowered, by each revocation (role change, deletion): older tokens are refused from then on.
+   */
+  @Column({ name: 'token_version', type: 'integer', default: 0 })
+  tokenVersion!: number;
+
+  /** When the last revocation happened; null if none ever did. */
+  @Column({ name: 'tokens_revoked_at', type: 'timestamptz', nullable: true })
+  tokensRevokedAt!: Date | null;
 }

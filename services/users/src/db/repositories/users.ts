@@ -1,4 +1,4 @@
-import type { Role } from '@shop/service-kit';
+import type { Role, TokenRevocation } from '@shop/service-kit';
 import type { EntityManager } from 'typeorm';
 import { User } from '../entities/user.entity.js';
 
@@ -17,6 +17,8 @@ export type UserChanges = Partial<Pick<User, 'firstName' | 'lastName' | 'phone' 
 export interface Credentials {
   id: string;
   role: Role;
+  /** Read in the same row as the role, so a token never pairs a new version with an old role. */
+  tokenVersion: number;
   passwordHash: string;
 }
 
@@ -87,12 +89,19 @@ export function createUsersRepository(manager: EntityManager) {
     /** The hot path of login: one index look-up, only what the check needs. */
     async findCredentials(email: string): Promise<Credentials | null> {
       const rows = (await manager.query(
-        `SELECT id, role, password_hash FROM users
+        `SELECT id, role, token_version, password_hash FROM users
          WHERE lower(email) = lower($1) AND deleted_at IS NULL`,
         [email],
-      )) as Array<{ id: string; role: Role; password_hash: string }>;
+      )) as Array<{ id: string; role: Role; token_version: number; password_hash: string }>;
       const row = rows[0];
-      return row ? { id: row.id, role: row.role, passwordHash: row.password_hash } : null;
+      return row
+        ? {
+            id: row.id,
+            role: row.role,
+            tokenVersion: row.token_version,
+            passwordHash: row.password_hash,
+          }
+        : null;
     },
 
     async findActiveIdByEmail(email: string): Promise<string | null> {
@@ -116,6 +125,44 @@ export function createUsersRepository(manager: EntityManager) {
         [id],
       )) as [Array<{ deleted_at: Date }>, number];
       return rows[0][0]?.deleted_at ?? null;
+    },
+
+    /**
+     * Ends every token issued to the account so far: raises its token version. The caller
+     * stores the returned revocation in Redis once the transaction has committed.
+     */
+    async revokeTokens(id: string): Promise<TokenRevocation> {
+      const rows = (await manager.query(
+        `UPDATE users SET token_version = token_version + 1, tokens_revoked_at = now()
+         WHERE id = $1 RETURNING token_version, tokens_revoked_at`,
+        [id],
+      )) as [Array<{ token_version: number; tokens_revoked_at: Date }>, number];
+      const row = rows[0][0];
+      if (!row) throw new Error(`no user ${id} to revoke the tokens of`);
+      return { userId: id, tokenVersion: row.token_version, revokedAt: row.tokens_revoked_at };
+    },
+
+    /** The lowest token version still valid; null for a deleted or unknown account. */
+    async currentTokenVersion(id: string): Promise<number | null> {
+      const rows = (await manager.query(
+        'SELECT token_version FROM users WHERE id = $1 AND deleted_at IS NULL',
+        [id],
+      )) as Array<{ token_version: number }>;
+      return rows[0]?.token_version ?? null;
+    },
+
+    /** Revocations since `since` (deleted accounts included): what Redis must still hold. */
+    async revocationsSince(since: Date): Promise<TokenRevocation[]> {
+      const rows = (await manager.query(
+        `SELECT id, token_version, tokens_revoked_at FROM users
+         WHERE tokens_revoked_at > $1 ORDER BY tokens_revoked_at`,
+        [since],
+      )) as Array<{ id: string; token_version: number; tokens_revoked_at: Date }>;
+      return rows.map((row) => ({
+        userId: row.id,
+        tokenVersion: row.token_version,
+        revokedAt: row.tokens_revoked_at,
+      }));
     },
 
     async countActiveAdmins(): Promise<number> {
