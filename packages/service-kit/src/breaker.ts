@@ -38,6 +38,34 @@ export interface BreakerOptions {
   isClientError?: (error: unknown) => boolean;
 }
 
+/** How a service guards a third party it calls (a payment provider, a carrier). */
+export interface ThirdPartyGuardSettings {
+  /** Per call; past it the call's AbortSignal fires. */
+  timeoutMs: number;
+  resetTimeoutMs: number;
+  registry?: Registry;
+  logger?: Logger;
+}
+
+/**
+ * Breaker options for a third party: a handful of failures in a row is enough to stop calling
+ * one that is down, so callers fail at once instead of each waiting out the timeout.
+ */
+export function thirdPartyBreakerOptions(
+  name: string,
+  settings: ThirdPartyGuardSettings,
+): BreakerOptions {
+  return {
+    name,
+    timeoutMs: settings.timeoutMs,
+    resetTimeoutMs: settings.resetTimeoutMs,
+    volumeThreshold: 3,
+    errorThresholdPercentage: 50,
+    ...(settings.registry ? { registry: settings.registry } : {}),
+    ...(settings.logger ? { logger: settings.logger } : {}),
+  };
+}
+
 export interface Breaker<A extends unknown[], R> {
   /** Runs the action; open → ServiceUnavailableError at once, timeout → ServiceUnavailableError. */
   fire(...args: A): Promise<R>;

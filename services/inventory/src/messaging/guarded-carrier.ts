@@ -1,12 +1,11 @@
-import { createBreaker, type Logger, type ServiceInfrastructure } from '@shop/service-kit';
+import {
+  createBreaker,
+  thirdPartyBreakerOptions,
+  type ThirdPartyGuardSettings,
+} from '@shop/service-kit';
 import type { CarrierAdapter, Label, LabelRequest } from '../domain/carrier.js';
 
-export interface CarrierGuardSettings {
-  timeoutMs: number;
-  resetTimeoutMs: number;
-  registry?: ServiceInfrastructure['registry'];
-  logger?: Logger;
-}
+export type CarrierGuardSettings = ThirdPartyGuardSettings;
 
 /** The carrier as the ship handler calls it: bounded in time, and not hammered while down. */
 export interface GuardedCarrier extends CarrierAdapter {
@@ -26,16 +25,7 @@ export function guardCarrier(
   const breaker = createBreaker(
     (signal: AbortSignal, request: LabelRequest): Promise<Label> =>
       carrier.createLabel(request, signal),
-    {
-      name: 'carrier',
-      timeoutMs: settings.timeoutMs,
-      resetTimeoutMs: settings.resetTimeoutMs,
-      // A handful of failures in a row is enough to stop calling a carrier that is down.
-      volumeThreshold: 3,
-      errorThresholdPercentage: 50,
-      ...(settings.registry ? { registry: settings.registry } : {}),
-      ...(settings.logger ? { logger: settings.logger } : {}),
-    },
+    thirdPartyBreakerOptions('carrier', settings),
   );
   return {
     createLabel: (request) => breaker.fire(request),

@@ -1,8 +1,8 @@
 import {
   createBreaker,
+  thirdPartyBreakerOptions,
   type Breaker,
-  type Logger,
-  type ServiceInfrastructure,
+  type ThirdPartyGuardSettings,
 } from '@shop/service-kit';
 import type {
   ChargeRequest,
@@ -12,12 +12,7 @@ import type {
   RefundRequest,
 } from './types.js';
 
-export interface GuardSettings {
-  timeoutMs: number;
-  resetTimeoutMs: number;
-  registry?: ServiceInfrastructure['registry'];
-  logger?: Logger;
-}
+export type GuardSettings = ThirdPartyGuardSettings;
 
 /** The provider as payments calls it: every call through one breaker, with no signal to pass. */
 export interface GuardedProvider {
@@ -39,16 +34,7 @@ export function guardProvider(provider: PaymentProvider, settings: GuardSettings
   const breaker = createBreaker(
     (signal: AbortSignal, operation: (signal: AbortSignal) => Promise<unknown>) =>
       operation(signal),
-    {
-      name: 'payment-provider',
-      timeoutMs: settings.timeoutMs,
-      resetTimeoutMs: settings.resetTimeoutMs,
-      // A handful of failures in a row is enough to stop hammering a dead provider.
-      volumeThreshold: 3,
-      errorThresholdPercentage: 50,
-      ...(settings.registry ? { registry: settings.registry } : {}),
-      ...(settings.logger ? { logger: settings.logger } : {}),
-    },
+    thirdPartyBreakerOptions('payment-provider', settings),
   );
   const run = <T>(operation: (signal: AbortSignal) => Promise<T>) =>
     breaker.fire(operation) as Promise<T>;
