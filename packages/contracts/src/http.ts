@@ -56,7 +56,7 @@ export const PageQueryProperties = {
   ),
   cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 512 })),
 };
-export const PageQuery = Type.Object(PageQueryProperties);
+export const PageQuery = StrictObject(PageQueryProperties);
 export type PageQuery = Static<typeof PageQuery>;
 
 /** A page of a list: `{ items, nextCursor }`, `nextCursor` null on the last page. */

@@ -97,6 +97,8 @@ describe('payments HTTP and refunds', () => {
         'providerChargeId',
         'status',
       ]);
+      // ISO 8601 in milliseconds, like every timestamp of the API.
+      expect(body.items[0]!.attemptedAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
       expect(body.nextCursor).toBeNull();
     }
   });

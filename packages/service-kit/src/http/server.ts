@@ -12,7 +12,7 @@ import { createAuthenticator, type AuthSettings } from './authenticate.js';
 import { errorHandler, notFoundHandler } from './error-handler.js';
 import { registerHealthRoutes, type ReadinessCheck } from './health.js';
 import { registerMetrics } from './observability.js';
-import { createValidatorCompiler } from './validation.js';
+import { createValidatorCompiler, enforceDeclaredInputs } from './validation.js';
 import type { HttpApp } from './types.js';
 
 export const REQUEST_ID_HEADER = 'x-request-id';
@@ -90,7 +90,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   app.removeContentTypeParser('text/plain');
 
   // Every route must say who may call it, and what it says must be serviceable; both are
-  // checked when the route is added, so a mistake stops the start rather than a request.
+  // checked when the route is added, as is a strict query (validation.ts), so a mistake stops the start rather than a request.
   app.addHook('onRoute', (route) => {
     const policy = route.config?.auth ?? auth.defaultPolicy;
     if (policy === undefined)
@@ -99,6 +99,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
       throw new Error(`Route ${route.url} is internal but no internal token is configured`);
     if (policy !== 'public' && policy !== 'internal' && !auth.verifier)
       throw new Error(`Route ${route.url} needs a token verifier (options.auth.verifier)`);
+    enforceDeclaredInputs(route);
   });
 
   app.addHook('onRequest', (request, reply, done) => {

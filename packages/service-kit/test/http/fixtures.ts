@@ -74,13 +74,25 @@ export async function buildApp(options: { checks?: ReadinessCheck[] } = {}) {
     {
       config: { auth: 'public' },
       schema: {
-        querystring: Type.Object({
-          limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
-          active: Type.Optional(Type.Boolean()),
-        }),
+        querystring: Type.Object(
+          {
+            limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
+            active: Type.Optional(Type.Boolean()),
+          },
+          { additionalProperties: false },
+        ),
       },
     },
     async (request) => request.query,
+  );
+  // An action that takes no body and no query (like cancelling an order).
+  app.post(
+    '/things/:id/cancel',
+    {
+      config: { auth: 'public' },
+      schema: { params: Type.Object({ id: Type.String({ format: 'uuid' }) }) },
+    },
+    async (request, reply) => reply.code(202).send({ cancelled: request.params.id }),
   );
   app.get(
     '/things/:id',

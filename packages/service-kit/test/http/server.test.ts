@@ -91,6 +91,64 @@ describe('strict body validation', () => {
   });
 });
 
+describe('inputs a route does not declare', () => {
+  const thing = '6f1c9a52-3f3e-4a4e-9d55-1a2b3c4d5e6f';
+
+  it('refuses a query parameter the route does not name, like an unknown body field', async () => {
+    const unknown = await sut.app.inject({ url: '/search?limit=5&stauts=paid' });
+    const body = expectProblem(unknown, 400, 'validation_failed');
+    expect(body.errors).toEqual([{ path: '/query/stauts', message: 'is not an allowed field' }]);
+    // A route that takes no query at all refuses any.
+    const none = await sut.app.inject({ url: `/things/${thing}?expand=all` });
+    expectProblem(none, 400, 'validation_failed');
+  });
+
+  it('refuses a body with fields on a route that takes none, and acts on nothing', async () => {
+    const refused = await sut.app.inject({
+      method: 'POST',
+      url: `/things/${thing}/cancel`,
+      payload: { reason: 'changed my mind' },
+    });
+    const body = expectProblem(refused, 400, 'validation_failed');
+    expect(body.errors).toEqual([{ path: '/body/reason', message: 'is not an allowed field' }]);
+    const notAnObject = await sut.app.inject({
+      method: 'POST',
+      url: `/things/${thing}/cancel`,
+      payload: [1],
+    });
+    expectProblem(notAnObject, 400, 'validation_failed');
+  });
+
+  it('takes no body, or an empty object, on such a route', async () => {
+    for (const payload of [undefined, {}]) {
+      const accepted = await sut.app.inject({
+        method: 'POST',
+        url: `/things/${thing}/cancel`,
+        ...(payload ? { payload } : {}),
+      });
+      expect(accepted.statusCode).toBe(202);
+    }
+  });
+
+  it('refuses a route whose query schema would let unknown parameters through', async () => {
+    const app = await createHttpServer({
+      service: 'test',
+      logger: createLogger({ service: 'test', level: 'silent' }),
+    });
+    expect(() =>
+      app.get(
+        '/loose',
+        {
+          config: { auth: 'public' },
+          schema: { querystring: { type: 'object', properties: { q: { type: 'string' } } } },
+        },
+        async () => ({}),
+      ),
+    ).toThrow(/StrictObject/);
+    await app.close();
+  });
+});
+
 describe('body parsing', () => {
   it('refuses a body over 1 MiB with 413', async () => {
     const response = await sut.app.inject({

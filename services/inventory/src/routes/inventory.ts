@@ -1,3 +1,4 @@
+import { PageQuery } from '@shop/contracts';
 import {
   STAFF_ROLES,
   UnprocessableError,
@@ -22,7 +23,6 @@ import {
   LedgerEntryView,
   LowStockItem,
   Page,
-  PageQuery,
   problems,
   ProductIdParams,
   StockView,

@@ -57,16 +57,11 @@ export const UpdateProductBody = StrictObject(
   { minProperties: 1 },
 );
 
-export const CatalogQuery = Type.Object(
-  {
-    ...PageQueryProperties,
-    category: Type.Optional(Text(100)),
-    q: Type.Optional(Text(100)),
-  },
-  { additionalProperties: false },
-);
-
-export const PageQuery = Type.Object(PageQueryProperties, { additionalProperties: false });
+export const CatalogQuery = StrictObject({
+  ...PageQueryProperties,
+  category: Type.Optional(Text(100)),
+  q: Type.Optional(Text(100)),
+});
 
 export const CatalogProduct = Type.Object({
   id: Uuid,

@@ -23,7 +23,7 @@ export function orderView(order: Order, items: OrderItem[]) {
     shippingCost: order.shippingCost,
     tax: order.tax,
     total: order.total,
-    shippingAddress: order.shippingAddress,
+    shippingAddress: { ...order.shippingAddress, line2: order.shippingAddress.line2 ?? null },
     paymentMethodId: order.paymentMethodId,
     payment: order.paymentStatus
       ? { status: order.paymentStatus, attempts: order.paymentAttempts }

@@ -1,6 +1,5 @@
 import {
   ConflictError,
-  ForbiddenError,
   recordAudit,
   UnprocessableError,
   withTransaction,
@@ -13,8 +12,10 @@ import type { SagaEvent } from '../domain/saga/types.js';
 import type { PlaceOrderDeps } from '../orders/place-order.js';
 import { loadOrderView } from '../orders/view.js';
 import { applySagaEvent } from '../saga/runtime.js';
-import { identityOf, visibleOrder } from './access.js';
+import { identityOf, ownOrder, ownOrderBeforeValidation, visibleOrder } from './access.js';
 import { OrderIdParams, OrderSchema, PayBody, problems, TimelineSchema } from './schemas.js';
+
+const ONLY_THE_OWNER_PAYS = 'Only the customer who placed the order can pay for it.';
 
 function invalidTransition(detail: string): ConflictError {
   return new ConflictError('invalid_state_transition', detail);
@@ -74,6 +75,10 @@ export function registerOrderActionRoutes(app: HttpApp, deps: PlaceOrderDeps): v
     '/v1/orders/:id/pay',
     {
       config: { auth: 'authenticated' },
+      // Paying is the customer's act, even though staff see the order: checked before the
+      // body, so staff get 403 whatever they send.
+      preValidation: (request) =>
+        ownOrderBeforeValidation(dataSource.manager, request, ONLY_THE_OWNER_PAYS),
       schema: {
         summary: 'Pay with another method while the order awaits one after a decline',
         params: OrderIdParams,
@@ -84,13 +89,7 @@ export function registerOrderActionRoutes(app: HttpApp, deps: PlaceOrderDeps): v
     async (request, reply) => {
       const identity = identityOf(request);
       const manager = dataSource.manager;
-      const order = await visibleOrder(manager, identity, (orders) =>
-        orders.findById(request.params.id),
-      );
-      // Owner only: paying is the customer's act, even staff see the order.
-      if (order.customerId !== identity.userId) {
-        throw new ForbiddenError('Only the customer who placed the order can pay for it.');
-      }
+      const order = await ownOrder(manager, identity, request.params.id, ONLY_THE_OWNER_PAYS);
       const refusal = 'The order is not waiting for a payment method.';
       const saga = await createSagasRepository(manager).load(order.id);
       if (!saga || !canPay(saga.state)) throw invalidTransition(refusal);

@@ -58,13 +58,13 @@ export const OrderNumberParams = Type.Object({
   orderNumber: Type.String({ minLength: 1, maxLength: 50 }),
 });
 
-export const ListOrdersQuery = Type.Object({
+export const ListOrdersQuery = StrictObject({
   ...PageQueryProperties,
   customerId: Type.Optional(Uuid),
   status: Type.Optional(OrderStatusSchema),
 });
 
-export const ListSagasQuery = Type.Object({
+export const ListSagasQuery = StrictObject({
   ...PageQueryProperties,
   state: Type.Optional(literals(SAGA_STATES)),
 });
@@ -72,7 +72,8 @@ export const ListSagasQuery = Type.Object({
 const AddressSnapshotSchema = Type.Object({
   addressId: Uuid,
   line1: Type.String(),
-  line2: Type.Optional(Type.String()),
+  // Always present, null when empty: the same shape as the user's address it was taken from.
+  line2: Type.Union([Type.String(), Type.Null()]),
   city: Type.String(),
   state: Type.String(),
   country: Type.String(),

@@ -166,6 +166,68 @@ describe('bad input changes nothing', () => {
     expect(await counts()).toEqual(before);
   });
 
+  it('refuses what a route does not take (a body on cancel, an unknown filter), changing nothing', async () => {
+    const customer = await harness.customer();
+    const order = (
+      await client.place(customer.token, client.body(customer, harness.product(1000)))
+    ).json<{ id: string }>();
+    const { dataSource } = harness.service.infrastructure;
+    const sagaOf = async () =>
+      (
+        (await dataSource.query('SELECT state, version FROM order_sagas WHERE order_id = $1', [
+          order.id,
+        ])) as unknown[]
+      )[0];
+    const before = { saga: await sagaOf(), counts: await counts() };
+
+    const cancel = await client.request({
+      method: 'POST',
+      url: `/v1/orders/${order.id}/cancel`,
+      headers: client.auth(customer.token),
+      payload: { reason: 'changed my mind' },
+    });
+    expect(cancel.statusCode).toBe(400);
+    expect(cancel.json()).toMatchObject({
+      code: 'validation_failed',
+      errors: [{ path: '/body/reason', message: 'is not an allowed field' }],
+    });
+    const list = await client.request({
+      method: 'GET',
+      url: '/v1/orders?stauts=cancelled',
+      headers: client.auth(customer.token),
+    });
+    expect(list.statusCode).toBe(400);
+    expect(list.json()).toMatchObject({
+      errors: [{ path: '/query/stauts', message: 'is not an allowed field' }],
+    });
+    expect({ saga: await sagaOf(), counts: await counts() }).toEqual(before);
+    expect((await client.get(customer.token, order.id)).status).toBe('pending');
+  });
+
+  it('tells staff paying for a customer 403 before looking at the body (403 wins over 400)', async () => {
+    const customer = await harness.customer();
+    const stranger = await harness.customer();
+    const staff = await harness.token(randomUUID(), 'employee');
+    const order = (
+      await client.place(customer.token, client.body(customer, harness.product(1000)))
+    ).json<{ id: string }>();
+    const pay = (token: string, payload: unknown) =>
+      client.request({
+        method: 'POST',
+        url: `/v1/orders/${order.id}/pay`,
+        headers: client.auth(token),
+        payload: payload as Record<string, unknown>,
+      });
+    for (const payload of [{ paymentMethodId: 5 }, { x: 1 }, {}]) {
+      expect((await pay(staff, payload)).statusCode, JSON.stringify(payload)).toBe(403);
+      // Another customer cannot see the order at all: 404, whatever the body.
+      expect((await pay(stranger.token, payload)).statusCode, JSON.stringify(payload)).toBe(404);
+    }
+    expect((await pay(staff, { paymentMethodId: customer.paymentMethodId })).statusCode).toBe(403);
+    // The owner with a bad body is told about the body.
+    expect((await pay(customer.token, { paymentMethodId: 5 })).statusCode).toBe(400);
+  });
+
   it('answers 503 quickly when an owner is down on a read-model miss, and writes nothing', async () => {
     const customer = await harness.customer();
     const before = await counts();

@@ -44,6 +44,7 @@ describe('the order saga, acting as inventory and payments on NATS', () => {
       shippingCost: number;
       tax: number;
       total: number;
+      shippingAddress: Record<string, unknown>;
     }>();
     expect(order).toMatchObject({
       status: 'pending',
@@ -52,6 +53,8 @@ describe('the order saga, acting as inventory and payments on NATS', () => {
       tax: 100,
       total: 3199,
     });
+    // The snapshot has the address's shape: an empty line2 is null, not left out.
+    expect(order.shippingAddress).toMatchObject({ line1: '1 Main St', line2: null });
     expect(order.orderNumber).toMatch(/^ORD-\d{4}-\d{6,}$/);
 
     const [reserve] = await waitFor(

@@ -145,7 +145,10 @@ export async function buildProviderApp(
     {
       config: { auth: 'public' },
       schema: {
-        querystring: Type.Object({ idempotencyKey: IdempotencyKey }),
+        querystring: Type.Object(
+          { idempotencyKey: IdempotencyKey },
+          { additionalProperties: false },
+        ),
         response: { 200: Charge, 404: ProviderErrorBody },
       },
     },

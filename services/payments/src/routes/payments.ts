@@ -57,7 +57,8 @@ function toItem(payment: PaymentRecord) {
     status: payment.status,
     failureReason: payment.failureReason,
     providerChargeId: payment.providerChargeId,
-    attemptedAt: payment.attemptedAt,
+    // Milliseconds, as every other timestamp of the API; the row keeps microseconds for cursors.
+    attemptedAt: new Date(payment.attemptedAt).toISOString(),
   };
 }
 

@@ -70,7 +70,7 @@ export const UpdateMeBody = StrictObject(
 
 export const RoleBody = StrictObject({ role: UserRole });
 
-export const ListUsersQuery = Type.Object({
+export const ListUsersQuery = StrictObject({
   ...PageQueryProperties,
   role: Type.Optional(UserRole),
   email: Type.Optional(
