@@ -261,6 +261,22 @@ describe('malformed bodies through the gateway', () => {
     expect(await rowCounts(system)).toEqual(before);
   });
 
+  it('refuses a body or a query parameter on a route that takes none, and acts on nothing', async () => {
+    const before = await rowCounts(system);
+    const deleteMe = await call(system, 'DELETE', '/v1/users/me', {
+      token: customer.token,
+      body: { reason: 'leaving' },
+    });
+    expect(isProblem(deleteMe, 400, 'validation_failed'), describeAnswer(deleteMe)).toBe(true);
+    const filtered = await call(system, 'GET', '/v1/users/me?fields=all', {
+      token: customer.token,
+    });
+    expect(isProblem(filtered, 400, 'validation_failed'), describeAnswer(filtered)).toBe(true);
+    // The account is still there.
+    expect((await call(system, 'GET', '/v1/users/me', { token: customer.token })).status).toBe(200);
+    expect(await rowCounts(system)).toEqual(before);
+  });
+
   it('the same routes accept their valid bodies (the refusals above were about the body)', async () => {
     for (const route of routes()) {
       const answer = await call(system, route.method, route.path, {
