@@ -33,6 +33,7 @@ export const messageCatalog = [
   orders.OrderCancelled,
   users.UserRegistered,
   users.UserDeleted,
+  users.UserRoleChanged,
   users.AddressAdded,
   users.AddressRemoved,
   users.PaymentMethodAdded,

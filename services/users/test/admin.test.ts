@@ -2,9 +2,12 @@ import type { TestService } from '@shop/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   auditRows,
+  PASSWORD,
   call,
+  login,
   newAdmin,
   newCustomer,
+  outboxMessages,
   rowCounts,
   startUsers,
   type Account,
@@ -65,6 +68,17 @@ describe('PATCH /v1/users/:id/role', () => {
       new_values: { role: 'manager' },
       user_agent: 'admin-console',
     });
+    // Other systems learn it from the event, written in the same transaction.
+    const events = await outboxMessages(sut, 'users.events.user.role-changed', 'userId', user.id);
+    expect(events.map((event) => event.payload.data)).toEqual([
+      {
+        userId: user.id,
+        previousRole: 'customer',
+        role: 'manager',
+        changedBy: admin.user.id,
+        changedAt: expect.any(String),
+      },
+    ]);
   });
 
   it('answers 404 for an unknown account and 400 for a bad id or role', async () => {
@@ -107,10 +121,12 @@ describe('PATCH /v1/users/:id/role', () => {
       `SELECT count(*)::int AS n FROM users WHERE role = 'admin' AND deleted_at IS NULL`,
     )) as Array<{ n: number }>;
     expect(admins[0]?.n).toBe(1);
-    // Restore the shared admin for the other tests, whichever request won.
+    // Restore the shared admin for the other tests, whichever request won: the role, and a
+    // fresh token, since a demotion revoked the one it had.
     await sut.infrastructure.dataSource.query(`UPDATE users SET role = 'admin' WHERE id = $1`, [
       admin.user.id,
     ]);
+    admin = { ...admin, token: await login(sut, admin.email, PASSWORD) };
   });
 
   it('refuses the last admin deleting their own account', async () => {

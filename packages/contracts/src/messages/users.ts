@@ -38,6 +38,25 @@ export const UserDeleted = defineMessage(
 );
 export type UserDeleted = MessageData<typeof UserDeleted>;
 
+/**
+ * An account's role changed (an admin's act). Its access tokens issued before are refused from
+ * then on; systems that mirror staff rights (a back office, an alerting rule on new admins)
+ * follow this rather than polling.
+ */
+export const UserRoleChanged = defineMessage(
+  'users.events.user.role-changed',
+  1,
+  Type.Object({
+    userId: Uuid,
+    previousRole: UserRole,
+    role: UserRole,
+    /** The admin who changed it; null when the system did (a bootstrap). */
+    changedBy: Type.Union([Uuid, Type.Null()]),
+    changedAt: Timestamp,
+  }),
+);
+export type UserRoleChanged = MessageData<typeof UserRoleChanged>;
+
 export const AddressAdded = defineMessage(
   'users.events.address.added',
   1,

@@ -1,4 +1,4 @@
-import { UserDeleted, UserRegistered } from '@shop/contracts';
+import { UserDeleted, UserRegistered, UserRoleChanged } from '@shop/contracts';
 import {
   ConflictError,
   NotFoundError,
@@ -139,6 +139,13 @@ export async function changeRole(
     before: userView(before),
     after: userView(after),
     ...auditActor(actor),
+  });
+  await enqueueMessage(manager, UserRoleChanged, {
+    userId,
+    previousRole: before.role,
+    role,
+    changedBy: actor.userId,
+    changedAt: revocation.revokedAt.toISOString(),
   });
   return { user: after, revocation };
 }
