@@ -3,3 +3,4 @@ export * from './nats.js';
 export * from './ports.js';
 export * from './service.js';
 export * from './wait.js';
+export * from './schema.js';

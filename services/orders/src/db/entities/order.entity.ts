@@ -1,5 +1,5 @@
 import { Column, Entity } from 'typeorm';
-import { BaseRecord } from '@shop/service-kit';
+import { SoftDeletableRecord } from '@shop/service-kit';
 import type { CancellationReason } from '@shop/contracts';
 import type {
   AddressSnapshot,
@@ -11,9 +11,11 @@ import type {
 /**
  * An accepted order. Amounts are frozen at acceptance; status, the payment and shipment
  * summaries and the timeline columns change only with the saga, in its transaction.
+ * `deletedAt` (SoftDeletableRecord) is set only by an operator's erasure of a cancelled or
+ * delivered order; TypeORM's finds and query builders then leave the row out on their own.
  */
 @Entity({ name: 'orders' })
-export class Order extends BaseRecord {
+export class Order extends SoftDeletableRecord {
   @Column({ name: 'order_number', type: 'varchar', length: 50 })
   orderNumber!: string;
 
@@ -28,7 +30,20 @@ export class Order extends BaseRecord {
   })
   status!: OrderStatus;
 
-  @Column({ name: 'cancellation_reason', type: 'varchar', nullable: true })
+  @Column({
+    name: 'cancellation_reason',
+    type: 'enum',
+    enumName: 'cancellation_reason',
+    enum: [
+      'insufficient_stock',
+      'product_unavailable',
+      'payment_declined',
+      'payment_failed',
+      'customer_request',
+      'reservation_expired',
+    ],
+    nullable: true,
+  })
   cancellationReason!: CancellationReason | null;
 
   @Column({ name: 'subtotal', type: 'integer' })
@@ -58,7 +73,13 @@ export class Order extends BaseRecord {
   @Column({ name: 'payment_method_id', type: 'uuid' })
   paymentMethodId!: string;
 
-  @Column({ name: 'payment_status', type: 'varchar', nullable: true })
+  @Column({
+    name: 'payment_status',
+    type: 'enum',
+    enumName: 'payment_summary_status',
+    enum: ['pending', 'succeeded', 'failed', 'refunded'],
+    nullable: true,
+  })
   paymentStatus!: PaymentStatus | null;
 
   @Column({ name: 'payment_attempts', type: 'integer' })
