@@ -57,6 +57,19 @@ describe('docker-compose.yml', () => {
     expect(compose.services.gateway?.ports).toContain(`${DEFAULT_PORTS.GATEWAY}:8080`);
   });
 
+  it("gives the services' roles a password, since the compose Postgres asks for one over TCP", () => {
+    const postgres = compose.services.postgres?.environment ?? {};
+    // The image's default auth for TCP connections is scram once a superuser password is set;
+    // a role made without a password could then never log in.
+    expect(postgres.POSTGRES_PASSWORD).toBeTruthy();
+    expect(postgres.POSTGRES_HOST_AUTH_METHOD).toBeUndefined();
+    for (const name of serviceDirectories) {
+      if (name === 'gateway') continue;
+      const environment = compose.services[name]?.environment ?? {};
+      expect(String(environment.DATABASE_ROLE_PASSWORD ?? ''), name).not.toBe('');
+    }
+  });
+
   it('passes only settings the services read', () => {
     const known = new Set<string>();
     for (const name of serviceDirectories) {
