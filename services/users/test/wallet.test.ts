@@ -1,4 +1,4 @@
-import { createLogger, openDataSource } from '@shop/service-kit';
+import { createLogger, openDataSource, pgErrorCode } from '@shop/service-kit';
 import { waitFor, type TestService } from '@shop/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -384,6 +384,46 @@ describe('the database itself', () => {
     ] as const;
     for (const [sql, parameters] of refused) {
       await expect(db.query(sql, [...parameters]), sql).rejects.toThrow();
+    }
+  });
+});
+
+describe('the account rows in the database', () => {
+  it('a physical delete (an erasure) takes the addresses and cards with it', async () => {
+    const customer = await newCustomer(sut);
+    for (const [path, body] of [
+      ['/v1/users/me/addresses', address],
+      ['/v1/users/me/payment-methods', card],
+    ] as const) {
+      expect((await call(sut, 'POST', path, { token: customer.token, body })).status).toBe(201);
+    }
+    // As the migration owner: the service's own role may not delete accounts.
+    const admin = await openDataSource({
+      url: sut.database.url,
+      schema: 'users',
+      logger: createLogger({ service: 'wallet-test', level: 'silent' }),
+    });
+    try {
+      await admin.query('DELETE FROM users WHERE id = $1', [customer.user.id]);
+      const [left] = (await admin.query(
+        `SELECT (SELECT count(*)::int FROM user_addresses WHERE user_id = $1) AS addresses,
+                (SELECT count(*)::int FROM user_payment_methods WHERE user_id = $1) AS cards`,
+        [customer.user.id],
+      )) as { addresses: number; cards: number }[];
+      expect(left).toEqual({ addresses: 0, cards: 0 });
+
+      // And no account is ever dated in the future.
+      const future = await admin
+        .query(`UPDATE users SET created_at = now() + interval '1 day' WHERE id <> $1`, [
+          customer.user.id,
+        ])
+        .then(
+          () => 'accepted',
+          (error: unknown) => pgErrorCode(error),
+        );
+      expect(future).toBe('23514');
+    } finally {
+      await admin.destroy();
     }
   });
 });
