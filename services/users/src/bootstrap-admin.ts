@@ -2,8 +2,8 @@ import type { Logger } from '@shop/service-kit';
 import type { DataSource } from 'typeorm';
 import type { PasswordHasher } from './auth/passwords.js';
 import { createUsersRepository } from './db/repositories/users.js';
-import { SYSTEM_ACTOR } from './operations/actor.js';
-import { lockAdminSet, registerUser } from './operations/users.js';
+import { SYSTEM_ACTOR } from './application/actor.js';
+import { lockAdminSet, registerUser } from './application/users.js';
 import { inTransaction } from './db/transaction.js';
 
 export interface BootstrapAdminSettings {

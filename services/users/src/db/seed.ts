@@ -1,10 +1,10 @@
 import { createLogger, openDataSource, prepareDatabase, type Logger } from '@shop/service-kit';
 import type { DataSource } from 'typeorm';
 import { createPasswordHasher } from '../auth/passwords.js';
-import { addAddress } from '../operations/addresses.js';
-import { SYSTEM_ACTOR } from '../operations/actor.js';
-import { addPaymentMethod } from '../operations/payment-methods.js';
-import { registerUser } from '../operations/users.js';
+import { addAddress } from '../application/addresses.js';
+import { SYSTEM_ACTOR } from '../application/actor.js';
+import { addPaymentMethod } from '../application/payment-methods.js';
+import { registerUser } from '../application/users.js';
 import { createAddressesRepository } from './repositories/addresses.js';
 import { createPaymentMethodsRepository } from './repositories/payment-methods.js';
 import { createUsersRepository } from './repositories/users.js';

@@ -1,7 +1,7 @@
 import { UnauthorizedError, type HttpApp } from '@shop/service-kit';
 import { createUsersRepository } from '../db/repositories/users.js';
 import { userView } from '../domain/views.js';
-import { registerUser } from '../operations/users.js';
+import { registerUser } from '../application/users.js';
 import { actorOf, type UsersRouteDeps } from './context.js';
 import { LoginBody, RegisterBody, TokenResponse, UserView, problems } from './schemas.js';
 import { inTransaction } from '../db/transaction.js';

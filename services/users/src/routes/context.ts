@@ -3,7 +3,7 @@ import type { FastifyRequest } from 'fastify';
 import { UnauthorizedError, type AccessTokenSigner, type Identity } from '@shop/service-kit';
 import type { PasswordHasher } from '../auth/passwords.js';
 import type { TokenRevoker } from '../auth/revocations.js';
-import type { Actor } from '../operations/actor.js';
+import type { Actor } from '../application/actor.js';
 
 /** What the users routes need, built once in app.ts. */
 export interface UsersRouteDeps {

@@ -2,7 +2,7 @@ import { PAGE_LIMIT_DEFAULT, decodeCursor, encodeCursor } from '@shop/contracts'
 import { BadRequestError, type HttpApp } from '@shop/service-kit';
 import { createUsersRepository } from '../db/repositories/users.js';
 import { userView } from '../domain/views.js';
-import { changeRole, deleteAccount, getActiveUser, updateProfile } from '../operations/users.js';
+import { changeRole, deleteAccount, getActiveUser, updateProfile } from '../application/users.js';
 import { actorOf, callerOf, type UsersRouteDeps } from './context.js';
 import {
   IdParams,
