@@ -122,6 +122,10 @@ async function runOrdersToTheirEnds(): Promise<Finished> {
           order,
           (o) => o.payment?.status === 'pending' && o.payment.attempts >= 1,
         );
+        // ... charging for real: payments holds the attempt while the provider takes its time.
+        // (A charge command that reaches payments only after the cancellation is not charged
+        // at all, and there would be no late charge to refund.)
+        await waitUntilCharging(order.id);
         await expectCall(shop, 'POST', `/v1/orders/${order.id}/cancel`, 202, { token: good.token });
         return settle(good, order, (o) => o.status === 'cancelled');
       })(),
@@ -146,6 +150,21 @@ async function runOrdersToTheirEnds(): Promise<Finished> {
     products: [p1, p2, p3],
     initial: { [p1.id]: 5, [p2.id]: 2, [p3.id]: 5 },
   };
+}
+
+/** Until payments has the order's attempt in hand (recorded pending, the provider called). */
+async function waitUntilCharging(orderId: string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const rows = await query<{ status: string }>(
+      shop.system,
+      'SELECT status::text FROM payments.payments WHERE order_id = $1',
+      [orderId],
+    );
+    if (rows.some((row) => row.status === 'pending')) return;
+    if (Date.now() > deadline) throw new Error(`order ${orderId} was never being charged`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
 
 async function timelines(done: Finished) {
@@ -237,8 +256,8 @@ describe('duplicates injected on NATS', () => {
       'inventory.events.shipment.created',
       'inventory.events.shipment.delivered',
       'payments.commands.charge',
-      // (no payments.commands.refund: the charge that landed after the cancel was refunded by
-      // payments itself, which answers with refund.succeeded only)
+      // (no payments.commands.refund when the charge that landed after the cancel was refunded
+      // by payments itself, which answers charge.failed and refund.succeeded)
       'payments.events.charge.succeeded',
       'payments.events.charge.declined',
       'payments.events.charge.failed',

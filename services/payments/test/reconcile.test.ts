@@ -122,12 +122,15 @@ describe('reconciler', () => {
     const [row] = await paymentRows(service, orderId);
     expect(row).toMatchObject({ status: 'refunded' });
     const refunds = (await service.infrastructure.dataSource.query(
-      'SELECT status, reason FROM refunds WHERE payment_id = $1',
+      'SELECT status, reason, refund_id FROM refunds WHERE payment_id = $1',
       [row!.id],
-    )) as Array<{ status: string; reason: string }>;
-    expect(refunds).toEqual([{ status: 'succeeded', reason: 'order_cancelled' }]);
-    expect(sandbox.entriesFor(command.attemptId).map((entry) => entry.kind)).toEqual([
-      'charge',
+    )) as Array<{ status: string; reason: string; refund_id: string }>;
+    expect(refunds).toEqual([
+      { status: 'succeeded', reason: 'order_cancelled', refund_id: expect.any(String) },
+    ]);
+    // One charge under the attempt's key, one refund under the refund's (never the same key).
+    expect(sandbox.entriesFor(command.attemptId).map((entry) => entry.kind)).toEqual(['charge']);
+    expect(sandbox.entriesFor(refunds[0]!.refund_id).map((entry) => entry.kind)).toEqual([
       'refund',
     ]);
     const audit = (await service.infrastructure.dataSource.query(

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { settleCharge } from '../src/application/settle-charge.js';
 import { classifyCallFailure } from '../src/domain/charge-outcome.js';
 import { guardProvider } from '../src/payment-provider/guarded.js';
 import { createStripeProvider } from '../src/payment-provider/stripe.js';
@@ -26,7 +27,16 @@ interface Recorded {
 function replayServer() {
   const requests: Recorded[] = [];
   const charges = new Map<string, { attemptId: string; orderId: string }>();
+  /** Stripe's idempotency: the first answer under a key, replayed. */
+  const answered = new Map<string, { status: number; body: string }>();
+  /** PaymentIntents actually created (a replayed key creates none). */
+  const created: string[] = [];
+  /** Create requests open right now, per key, and the most ever open at once. */
+  const open = new Map<string, number>();
+  let mostOpenAtOnce = 0;
   let failNext = false;
+  let searchLags = false;
+  let holdNextCreateMs = 0;
   const fixture = (name: string, values: Record<string, string>) =>
     Object.entries(values).reduce(
       (text, [key, value]) => text.replaceAll(`{{${key}}}`, value),
@@ -57,23 +67,49 @@ function replayServer() {
         return send(500, fixture('api_error.json', {}));
       }
       if (request.method === 'POST' && url.pathname === '/v1/payment_intents') {
+        const idempotencyKey = typeof key === 'string' ? key : '';
+        mostOpenAtOnce = Math.max(mostOpenAtOnce, (open.get(idempotencyKey) ?? 0) + 1);
+        const previous = answered.get(idempotencyKey);
+        if (previous) {
+          response.setHeader('idempotent-replayed', 'true');
+          return send(previous.status, previous.body);
+        }
         const values = {
           attempt_id: form.get('metadata[attempt_id]') ?? '',
           order_id: form.get('metadata[order_id]') ?? '',
         };
+        let answer: { status: number; body: string };
         if (form.get('payment_method') === 'pm_card_visa') {
           charges.set(values.attempt_id, {
             attemptId: values.attempt_id,
             orderId: values.order_id,
           });
-          return send(200, fixture('payment_intent.succeeded.json', values));
+          created.push(idempotencyKey);
+          answer = { status: 200, body: fixture('payment_intent.succeeded.json', values) };
+        } else {
+          answer = { status: 402, body: fixture('payment_intent.declined.json', values) };
         }
-        return send(402, fixture('payment_intent.declined.json', values));
+        // Done and remembered before the answer leaves, as Stripe does: an answer lost on the
+        // way is replayed to the same key.
+        answered.set(idempotencyKey, answer);
+        const hold = holdNextCreateMs;
+        holdNextCreateMs = 0;
+        if (hold > 0) {
+          open.set(idempotencyKey, (open.get(idempotencyKey) ?? 0) + 1);
+          const timer = setTimeout(() => send(answer.status, answer.body), hold);
+          response.on('close', () => {
+            clearTimeout(timer);
+            open.set(idempotencyKey, (open.get(idempotencyKey) ?? 1) - 1);
+          });
+          return;
+        }
+        return send(answer.status, answer.body);
       }
       if (request.method === 'GET' && url.pathname === '/v1/payment_intents/search') {
         const attemptId =
           /metadata\['attempt_id'\]:'([^']+)'/.exec(url.searchParams.get('query') ?? '')?.[1] ?? '';
-        const known = charges.get(attemptId);
+        // Stripe's search is not read-after-write: a fresh intent may be missing for a while.
+        const known = searchLags ? undefined : charges.get(attemptId);
         const data = known
           ? [
               JSON.parse(
@@ -110,7 +146,15 @@ function replayServer() {
       );
     });
   });
-  return { server, requests, failOnce: () => (failNext = true) };
+  return {
+    server,
+    requests,
+    created,
+    mostOpenAtOnce: () => mostOpenAtOnce,
+    failOnce: () => (failNext = true),
+    lagSearch: (lagging: boolean) => (searchLags = lagging),
+    holdNextCreate: (ms: number) => (holdNextCreateMs = ms),
+  };
 }
 
 describe('Stripe adapter against recorded answers', () => {
@@ -195,6 +239,66 @@ describe('Stripe adapter against recorded answers', () => {
       status: 'refused',
       code: 'charge_already_refunded',
     });
+  });
+
+  it('declares its search not authoritative, and keeps keys less than a day', () => {
+    expect(stripe.lookupIsAuthoritative).toBe(false);
+    expect(stripe.idempotencyKeyTtlMs).toBeLessThan(24 * 60 * 60 * 1000);
+  });
+
+  it('a timed-out create that search cannot find yet is settled by replaying it under the same key: one charge', async () => {
+    // The breaker gives up long before the SDK would (3 s): its abort must end the request.
+    const guarded = guardProvider(stripe, { timeoutMs: 300, resetTimeoutMs: 1000 });
+    const attemptId = randomUUID();
+    const payment = {
+      id: randomUUID(),
+      attemptId,
+      attempt: 1,
+      orderId: randomUUID(),
+      orderNumber: 'ORD-2026-000001',
+      customerId: randomUUID(),
+      paymentMethodId: randomUUID(),
+      providerPaymentMethodId: 'pm_card_visa',
+      amount: 2599,
+      currency: 'USD',
+      status: 'pending' as const,
+      failureReason: null,
+      failureMessage: null,
+      provider: 'stripe',
+      providerChargeId: null,
+      attemptedAt: new Date().toISOString(),
+      settledAt: null,
+      createdAt: new Date().toISOString(),
+    };
+    const before = replay.requests.length;
+    replay.holdNextCreate(2000);
+    replay.lagSearch(true);
+    try {
+      const settled = await settleCharge(guarded, payment, 'fresh');
+      // Not "failed": the first create did charge, and the replay says so.
+      expect(settled).toEqual({
+        kind: 'settled',
+        outcome: { kind: 'succeeded', chargeId: 'pi_3QfRkZ2eZvKYlo2C0n6sQx1b' },
+      });
+    } finally {
+      replay.lagSearch(false);
+      guarded.shutdown();
+    }
+    const sent = replay.requests.slice(before).map((r) => `${r.method} ${r.path}`);
+    expect(sent).toEqual([
+      'POST /v1/payment_intents',
+      'GET /v1/payment_intents/search',
+      'POST /v1/payment_intents',
+    ]);
+    expect(
+      replay.requests
+        .slice(before)
+        .filter((r) => r.method === 'POST')
+        .map((r) => r.idempotencyKey),
+    ).toEqual([attemptId, attemptId]);
+    expect(replay.created.filter((key) => key === attemptId)).toHaveLength(1);
+    // The timed-out request was closed before the replay was sent: never two in flight.
+    expect(replay.mostOpenAtOnce()).toBe(1);
   });
 
   it('a 500 from Stripe is an unknown outcome (settled by lookup), through the breaker', async () => {

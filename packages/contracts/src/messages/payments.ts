@@ -55,6 +55,11 @@ const ChargeOutcomeProperties = {
   currency: Currency,
 };
 
+/**
+ * The charge payments keeps as the order's payment (at most one per order). Sent only for the
+ * order's latest attempt as payments knows it: a charge it gives back (the order was cancelled,
+ * or a later attempt replaced this one) is answered with ChargeFailed, never with this.
+ */
 export const ChargeSucceeded = defineMessage(
   'payments.events.charge.succeeded',
   1,
@@ -82,7 +87,11 @@ export type ChargeDeclined = MessageData<typeof ChargeDeclined>;
 
 /**
  * A transient failure (timeout, provider 5xx, breaker open) whose outcome payments has settled
- * as "not charged": the saga may retry with a new attempt after a backoff.
+ * as "not charged": the saga may retry with a new attempt after a backoff. Also the answer for
+ * an attempt the order no longer wants, not charged or charged and given back at once
+ * (`order_cancelled`, `attempt_superseded`, `order_already_paid`), or refunded later on request
+ * (`refunded`): net, nothing of it is kept. The saga has moved past such an attempt (it
+ * cancelled, issued a later one, or was paid), so it does not retry it.
  */
 export const ChargeFailed = defineMessage(
   'payments.events.charge.failed',

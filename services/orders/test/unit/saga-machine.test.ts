@@ -35,13 +35,17 @@ const settings = {
   fulfillmentHoldMs: 0,
 };
 
-function context(at = T0, sagaSettings: SagaSettings = settings): SagaContext {
+function idSource() {
   let n = 0;
-  return {
-    now: at,
-    newId: () => `00000000-0000-4000-8000-${String(++n).padStart(12, '0')}`,
-    settings: sagaSettings,
-  };
+  return () => `00000000-0000-4000-8000-${String(++n).padStart(12, '0')}`;
+}
+
+function context(
+  at = T0,
+  sagaSettings: SagaSettings = settings,
+  newId: () => string = idSource(),
+): SagaContext {
+  return { now: at, newId, settings: sagaSettings };
 }
 
 const data = (): SagaData =>
@@ -76,7 +80,9 @@ function run(
   at = T0,
   sagaSettings: SagaSettings = settings,
 ): { saga: Saga; last: Decision } {
-  let saga = startSaga(data(), context(at, sagaSettings)).saga;
+  // One id source for the whole run, as in production: every minted id is new.
+  const newId = idSource();
+  let saga = startSaga(data(), context(at, sagaSettings, newId)).saga;
   let last: Decision = { outcome: 'ignored', reason: 'none' };
   for (const step of events) {
     const event = typeof step === 'function' ? step(saga) : step;
@@ -86,6 +92,7 @@ function run(
       context(
         saga.deadlineAt && event.type === 'deadline_reached' ? saga.deadlineAt : at,
         sagaSettings,
+        newId,
       ),
     );
     if (last.outcome === 'applied') saga = last.saga;
@@ -310,12 +317,7 @@ describe('cancellation', () => {
       reserved,
       { type: 'cancel_requested' },
       { type: 'stock_released' },
-      {
-        type: 'charge_succeeded',
-        attemptId: 'a',
-        paymentId: '66666666-6666-4666-8666-666666666666',
-        amount: 3199,
-      },
+      succeeded,
     ]);
     expect(refunded.saga.state).toBe('compensating');
     expect(sent(refunded.last, RefundPayment)[0]!.data).toMatchObject({
@@ -326,12 +328,7 @@ describe('cancellation', () => {
       reserved,
       { type: 'cancel_requested' },
       { type: 'stock_released' },
-      {
-        type: 'charge_succeeded',
-        attemptId: 'a',
-        paymentId: '66666666-6666-4666-8666-666666666666',
-        amount: 3199,
-      },
+      succeeded,
       (s) => ({
         type: 'refund_succeeded',
         refundId: refundOf(s).refundId,
@@ -475,50 +472,32 @@ describe('compensation that keeps failing', () => {
 });
 
 describe('duplicates, late and out-of-order events never cause a wrong state', () => {
-  const paths: Record<string, SagaEvent[]> = {
+  const paths: Record<string, (SagaEvent | ((saga: Saga) => SagaEvent))[]> = {
     reserving: [],
     charging: [reserved],
-    shipping: [
-      reserved,
-      {
-        type: 'charge_succeeded',
-        attemptId: 'a',
-        paymentId: '66666666-6666-4666-8666-666666666666',
-        amount: 3199,
-      },
-    ],
+    shipping: [reserved, succeeded],
   };
   it('a second StockReserved in charging or shipping is ignored', () => {
     for (const path of [paths.charging!, paths.shipping!])
       expect(run([...path, reserved]).last.outcome).toBe('ignored');
   });
   it('the same ChargeSucceeded twice is applied once', () => {
-    expect(
-      run([
-        ...paths.shipping!,
-        {
-          type: 'charge_succeeded',
-          attemptId: 'a',
-          paymentId: '66666666-6666-4666-8666-666666666666',
-          amount: 3199,
-        },
-      ]).last.outcome,
-    ).toBe('ignored');
+    expect(run([...paths.shipping!, succeeded]).last.outcome).toBe('ignored');
   });
-  it('a second, different payment for a paid order is refunded, the state kept', () => {
-    const { saga, last } = run([
-      ...paths.shipping!,
-      {
-        type: 'charge_succeeded',
-        attemptId: 'b',
-        paymentId: '99999999-9999-4999-8999-999999999999',
-        amount: 3199,
-      },
-    ]);
-    expect(saga.state).toBe('shipping');
-    expect(sent(last, RefundPayment)[0]!.data).toMatchObject({
+  it('a second, different payment for a paid order is left to payments: no refund from here', () => {
+    // Only an earlier attempt's charge can be a second payment, and payments refunds those
+    // itself; a refund from the saga as well would give one charge two owners.
+    const other: SagaEvent = {
+      type: 'charge_succeeded',
+      attemptId: 'b',
       paymentId: '99999999-9999-4999-8999-999999999999',
-    });
+      amount: 3199,
+    };
+    for (const after of [[], [shipment]] as SagaEvent[][]) {
+      const { saga, last } = run([...paths.shipping!, ...after, other]);
+      expect(last.outcome).toBe('ignored');
+      expect(saga.state).toBe(after.length ? 'shipped' : 'shipping');
+    }
   });
   it('replies that belong to no waiting step are ignored in every state', () => {
     const strays: SagaEvent[] = [
@@ -663,7 +642,7 @@ describe('fulfilment hold (FULFILLMENT_HOLD_SECONDS)', () => {
     expect(cancelled!.data).toMatchObject({ refunded: true });
   });
 
-  it('a duplicate ChargeSucceeded during the hold is ignored; a second payment is refunded', () => {
+  it('a duplicate ChargeSucceeded during the hold is ignored; so is a second payment (payments refunds it)', () => {
     expect(run([reserved, succeeded, succeeded], T0, held).last.outcome).toBe('ignored');
     const { saga, last } = run(
       [
@@ -674,8 +653,8 @@ describe('fulfilment hold (FULFILLMENT_HOLD_SECONDS)', () => {
       T0,
       held,
     );
+    expect(last.outcome).toBe('ignored');
     expect(saga.state).toBe('fulfillment_hold');
-    expect(sent(last, RefundPayment)[0]!.data).toMatchObject({ paymentId: 'other' });
   });
 
   it('the reservation expiring during the hold refunds and cancels reservation_expired', () => {
@@ -702,5 +681,166 @@ describe('fulfilment hold (FULFILLMENT_HOLD_SECONDS)', () => {
     const { saga, last } = run([reserved, succeeded], T0, { ...settings, fulfillmentHoldMs: 0 });
     expect(saga.state).toBe('shipping');
     expect(sent(last, ShipOrder)).toHaveLength(1);
+  });
+});
+
+describe('only the latest attempt pays (a superseded success never confirms)', () => {
+  const A_PAYMENT = 'aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa';
+  const B_PAYMENT = 'bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb';
+  const newCard: SagaEvent = {
+    type: 'payment_method_replaced',
+    paymentMethodId: '88888888-8888-4888-8888-888888888888',
+    providerPaymentMethodId: 'pm_card_mastercard',
+  };
+  // Attempt A's charge never answered: resent twice, then given up on (awaiting a new method).
+  const timedOut = [reserved, deadline, deadline, deadline];
+  /** The success of whatever attempt was latest when the step before it was applied. */
+  const successOf = (attemptId: string, paymentId: string): SagaEvent => ({
+    type: 'charge_succeeded',
+    attemptId,
+    paymentId,
+    amount: 3199,
+  });
+  const attemptA = run(timedOut).saga.data.attemptId!;
+  const attemptB = run([...timedOut, newCard]).saga.data.attemptId!;
+
+  it('a late success of the timed-out attempt, while awaiting a new method, still pays', () => {
+    const waiting = run(timedOut).saga;
+    expect(waiting.state).toBe('awaiting_payment_method');
+    expect(waiting.data.attemptId).toBe(attemptA);
+    const { saga, last } = run([...timedOut, successOf(attemptA, A_PAYMENT)]);
+    expect(saga.state).toBe('shipping');
+    expect(saga.data.paymentId).toBe(A_PAYMENT);
+    expect(applied(last).order).toMatchObject({ status: 'confirmed', paymentId: A_PAYMENT });
+  });
+
+  it('once the customer paid with a new card, the old attempt’s success is ignored, twice, and the new one pays', () => {
+    expect(attemptB).not.toBe(attemptA);
+    const late = run([...timedOut, newCard, successOf(attemptA, A_PAYMENT)]);
+    expect(late.last).toMatchObject({ outcome: 'ignored' });
+    expect(late.saga.state).toBe('charging');
+    expect(
+      run([...timedOut, newCard, successOf(attemptA, A_PAYMENT), successOf(attemptA, A_PAYMENT)])
+        .last.outcome,
+    ).toBe('ignored');
+    const paid = run([
+      ...timedOut,
+      newCard,
+      successOf(attemptA, A_PAYMENT),
+      successOf(attemptB, B_PAYMENT),
+    ]);
+    expect(paid.saga.state).toBe('shipping');
+    expect(applied(paid.last).order).toMatchObject({ status: 'confirmed', paymentId: B_PAYMENT });
+    expect(sent(paid.last, RefundPayment)).toEqual([]);
+  });
+
+  it('the old attempt’s success arriving after the new one paid is ignored: no confirmation, no refund from the saga', () => {
+    const { saga, last } = run([
+      ...timedOut,
+      newCard,
+      successOf(attemptB, B_PAYMENT),
+      successOf(attemptA, A_PAYMENT),
+    ]);
+    expect(last).toMatchObject({ outcome: 'ignored' });
+    expect(saga.data.paymentId).toBe(B_PAYMENT);
+  });
+
+  it('payments’ refund of the superseded charge (its own refund id) changes nothing here', () => {
+    for (const reply of [
+      { type: 'refund_succeeded', refundId: 'own', paymentId: A_PAYMENT },
+      { type: 'refund_failed', refundId: 'own', paymentId: A_PAYMENT, code: 'x', retryable: true },
+    ] as SagaEvent[]) {
+      expect(run([...timedOut, newCard, reply]).last.outcome).toBe('ignored');
+      expect(run([...timedOut, newCard, successOf(attemptB, B_PAYMENT), reply]).last.outcome).toBe(
+        'ignored',
+      );
+    }
+  });
+
+  it('an attempt given up on after a transient failure cannot pay once the retry is out', () => {
+    const first = run([reserved]).saga.data.attemptId!;
+    const retrying = run([reserved, failed, deadline]);
+    expect(retrying.saga.data.attemptId).not.toBe(first);
+    expect(run([reserved, failed, deadline, successOf(first, A_PAYMENT)]).last.outcome).toBe(
+      'ignored',
+    );
+    // Backing off, no later attempt issued yet: the failed attempt is still the latest.
+    expect(run([reserved, failed]).saga.data.attemptId).toBe(first);
+  });
+
+  it('after a cancel, the latest attempt’s late success is refunded by the saga, tracked to the end', () => {
+    const cancelled = [
+      ...timedOut,
+      { type: 'cancel_requested' } as SagaEvent,
+      { type: 'stock_released' } as SagaEvent,
+    ];
+    expect(run(cancelled).saga.state).toBe('cancelled');
+    const late = run([...cancelled, successOf(attemptA, A_PAYMENT)]);
+    expect(late.saga.state).toBe('compensating');
+    expect(sent(late.last, RefundPayment)[0]!.data).toMatchObject({ paymentId: A_PAYMENT });
+    expect(
+      run([...cancelled, successOf(attemptA, A_PAYMENT), successOf(attemptA, A_PAYMENT)]).last
+        .outcome,
+    ).toBe('ignored');
+    const refundFailed = (s: Saga): SagaEvent => ({
+      type: 'refund_failed',
+      refundId: refundOf(s).refundId,
+      paymentId: A_PAYMENT,
+      code: 'provider_error',
+      retryable: true,
+    });
+    const stuck = run([...cancelled, successOf(attemptA, A_PAYMENT), refundFailed, refundFailed]);
+    expect(stuck.saga.state).toBe('needs_attention');
+    expect(applied(stuck.last).needsAttention).toBe(true);
+    // The order was cancelled already and stays so: no status change.
+    expect(applied(stuck.last).order.status).toBeUndefined();
+  });
+
+  it('after a cancel, a superseded attempt’s success is payments’ to refund', () => {
+    const cancelledPaying = [...timedOut, newCard, { type: 'cancel_requested' } as SagaEvent];
+    expect(run(cancelledPaying).saga.state).toBe('compensating');
+    const { last } = run([...cancelledPaying, successOf(attemptA, A_PAYMENT)]);
+    expect(last).toMatchObject({ outcome: 'ignored' });
+    const done = run([
+      ...cancelledPaying,
+      { type: 'stock_released' },
+      successOf(attemptA, A_PAYMENT),
+    ]);
+    expect(done.last).toMatchObject({ outcome: 'ignored' });
+    expect(done.saga.state).toBe('cancelled');
+    // The latest attempt's success, out of order after all that, is the saga's to refund.
+    const latest = run([
+      ...cancelledPaying,
+      { type: 'stock_released' },
+      successOf(attemptA, A_PAYMENT),
+      successOf(attemptB, B_PAYMENT),
+    ]);
+    expect(sent(latest.last, RefundPayment)[0]!.data).toMatchObject({ paymentId: B_PAYMENT });
+  });
+
+  it('a saga with no attempt on record (stored before attempts were kept) refunds a late success after a cancel', () => {
+    const cancelled = run([reserved, { type: 'cancel_requested' }, { type: 'stock_released' }]);
+    const legacy: Saga = {
+      ...cancelled.saga,
+      data: { ...cancelled.saga.data, attemptId: null },
+    };
+    const decision = applied(decide(legacy, successOf('any', A_PAYMENT), context()));
+    expect(decision.saga.state).toBe('compensating');
+    expect(sent(decision, RefundPayment)[0]!.data).toMatchObject({ paymentId: A_PAYMENT });
+    // While paying, an unknown attempt never pays.
+    const paying: Saga = { ...run([reserved]).saga };
+    paying.data = { ...paying.data, attemptId: null };
+    expect(decide(paying, successOf('any', A_PAYMENT), context()).outcome).toBe('ignored');
+  });
+
+  it('a decline or failure of a superseded attempt is stale', () => {
+    for (const reply of [
+      { type: 'charge_declined', attemptId: attemptA, code: 'card_declined' },
+      { type: 'charge_failed', attemptId: attemptA, code: 'attempt_superseded' },
+    ] as SagaEvent[]) {
+      const { saga, last } = run([...timedOut, newCard, reply]);
+      expect(last.outcome).toBe('ignored');
+      expect(saga.state).toBe('charging');
+    }
   });
 });

@@ -26,8 +26,9 @@ export interface ReconcileReport {
 /**
  * Money the provider holds that payments has not accounted for, settled in the background:
  * 1. attempts stuck pending (a handler crashed after charging, or its command ran out of
- *    deliveries): asked by key, never charged again; recorded, replied, and refunded at once
- *    when the order no longer wants the money;
+ *    deliveries): asked by key, never charged twice (where the provider's lookup cannot prove
+ *    "never charged", the create is repeated under the same key: see settleCharge); recorded,
+ *    replied, and refunded at once when the order no longer wants the money;
  * 2. kept charges of cancelled orders that nobody refunded: a refund is opened;
  * 3. refunds left pending after a lost answer: tried again with the same key.
  * Each row is claimed in its own transaction with FOR UPDATE SKIP LOCKED, so replicas (and
@@ -46,7 +47,13 @@ export function createReconciler(settings: ReconcilerSettings) {
           const payment = await paymentsRepository(manager).lockById(id, { skipLocked: true });
           if (payment?.status !== 'pending') return false;
           const settled = await settleCharge(provider, payment, 'lookup-only');
-          if (settled.kind === 'unknown') return false;
+          if (settled.kind === 'unknown') {
+            logger.warn(
+              { paymentId: id, code: settled.failure.code, err: settled.failure.message },
+              'reconciler could not learn the outcome of a pending attempt yet',
+            );
+            return false;
+          }
           await recordChargeOutcome(manager, payment, settled.outcome, { provider, logger });
           logger.info(
             { paymentId: id, outcome: settled.outcome.kind },

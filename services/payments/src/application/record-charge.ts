@@ -4,13 +4,16 @@ import type { ChargeOutcome } from '../domain/charge-outcome.js';
 import { assertTransition } from '../domain/payment-status.js';
 import { paymentsRepository, type PaymentRecord } from '../db/repositories/payments.js';
 import type { GuardedProvider } from '../payment-provider/index.js';
-import { refundUnwantedCharge } from './refunds.js';
+import { refundSupersededCharge, refundUnwantedCharge } from './refunds.js';
 import { replyToCharge } from './replies.js';
 
 /**
  * Records a settled outcome on a pending attempt (row locked by the caller) and replies to the
  * saga, in the caller's transaction. A charge the order no longer wants (cancelled, superseded,
- * already paid) is refunded at once instead of kept, with an audit row saying why.
+ * already paid) is refunded at once instead of kept, with an audit row saying why, and answered
+ * as a failure. A charge it wants is kept only once no earlier attempt keeps one: those were
+ * superseded by this one and are refunded first (payments owns that refund; if the provider
+ * cannot take it now, this throws and the attempt stays pending for a retry).
  */
 export async function recordChargeOutcome(
   manager: EntityManager,
@@ -26,7 +29,24 @@ export async function recordChargeOutcome(
         { paymentId: payment.id, orderId: payment.orderId, reason: unwanted },
         'charge succeeded for an order that no longer wants it; refunding',
       );
-      return refundUnwantedCharge(manager, payment, outcome.chargeId, unwanted, deps.provider);
+      const refunded = await refundUnwantedCharge(
+        manager,
+        payment,
+        outcome.chargeId,
+        unwanted,
+        deps.provider,
+      );
+      // Answered as a duplicate command would be: a failure naming the reason. The saga is not
+      // waiting on this attempt (it cancelled, or issued a later one), but it must never read
+      // money given back as a payment.
+      await replyToCharge(manager, refunded);
+      return refunded;
+    }
+    const cleared = await refundEarlierCharges(manager, payment, deps);
+    if (!cleared.ok) {
+      throw new Error(
+        `attempt ${payment.attemptId} charged, but an earlier kept charge could not be refunded yet (${cleared.code})`,
+      );
     }
   }
   const status = outcome.kind === 'succeeded' ? 'succeeded' : 'failed';
@@ -47,4 +67,33 @@ export async function recordChargeOutcome(
   });
   await replyToCharge(manager, settled);
   return settled;
+}
+
+/**
+ * Gives back every kept charge of an attempt earlier than `payment` (see `lockEarlierKept`).
+ * `ok: false` when one is not back yet: its refund is pending (asked again later under the
+ * same key) or was refused (a person must look; logged).
+ */
+export async function refundEarlierCharges(
+  manager: EntityManager,
+  payment: PaymentRecord,
+  deps: { provider: GuardedProvider; logger: Logger },
+): Promise<{ ok: true } | { ok: false; code: string }> {
+  for (const earlier of await paymentsRepository(manager).lockEarlierKept(payment)) {
+    const result = await refundSupersededCharge(
+      manager,
+      earlier,
+      payment,
+      deps.provider,
+      deps.logger,
+    );
+    if (!result.refunded) {
+      deps.logger.error(
+        { paymentId: earlier.id, orderId: earlier.orderId, code: result.code },
+        'a superseded attempt keeps its charge: its refund did not go through',
+      );
+      return { ok: false, code: result.code };
+    }
+  }
+  return { ok: true };
 }

@@ -1,18 +1,24 @@
 import { randomUUID } from 'node:crypto';
 import { RefundPayment } from '@shop/contracts';
-import { enqueueMessage, recordAudit } from '@shop/service-kit';
+import { enqueueMessage, recordAudit, type Logger } from '@shop/service-kit';
 import type { EntityManager } from 'typeorm';
 import { classifyCallFailure } from '../domain/charge-outcome.js';
+import { ownRefundId } from '../domain/own-refund-id.js';
 import { assertTransition } from '../domain/payment-status.js';
-import { paymentsRepository, type PaymentRecord } from '../db/repositories/payments.js';
+import {
+  paymentsRepository,
+  type PaymentRecord,
+  type UnwantedReason,
+} from '../db/repositories/payments.js';
 import { refundsRepository, type RefundRecord } from '../db/repositories/refunds.js';
 import type { GuardedProvider } from '../payment-provider/index.js';
 import { replyRefundFailed, replyRefundSucceeded } from './replies.js';
 
 /**
- * Opens the payment's one refund (or finds the one already open) and asks our own consumer to
- * carry it out through the outbox, so the request commits even if the provider is down.
- * Used by staff's POST /v1/payments/:id/refund and by the reconciler. `payment` is locked.
+ * Opens a refund of the payment (or finds its live one: pending or succeeded) and asks our own
+ * consumer to carry it out through the outbox, so the request commits even if the provider is
+ * down. After a refused refund this opens a new one. Used by staff's
+ * POST /v1/payments/:id/refund and by the reconciler. `payment` is locked.
  */
 export async function requestRefund(
   manager: EntityManager,
@@ -45,7 +51,8 @@ export async function requestRefund(
 /**
  * Carries out a payment's refund at the provider, with the refund's id as idempotency key, and
  * answers `replyRefundId` (the requester's id). Every answer is a reply; a lost or failed call
- * leaves the refund pending for a retry (same key, so never two refunds).
+ * leaves the refund pending for a retry (same key, so never two refunds); a refusal marks it
+ * failed, and only a new refund (new id, new key) can try again.
  */
 export async function executeRefund(
   manager: EntityManager,
@@ -63,6 +70,15 @@ export async function executeRefund(
   };
   if (refund.status === 'succeeded') {
     await replyRefundSucceeded(manager, refund, replyRefundId);
+    return refund;
+  }
+  if (refund.status === 'failed') {
+    // Refused for good under this key (Stripe would replay the refusal): a retry is a new
+    // refund under a new id, never this one again.
+    await replyRefundFailed(manager, about, {
+      code: refund.failureReason ?? 'refund_failed',
+      retryable: false,
+    });
     return refund;
   }
   const refunds = refundsRepository(manager);
@@ -117,17 +133,20 @@ export async function executeRefund(
  * A charge found for an attempt whose order no longer wants it: refunded at the provider now
  * (synchronously: keeping it would break one-success-per-order) and recorded in one step as
  * charged-and-refunded, with the refund and audit rows saying why. Throws if the provider
- * cannot refund now, so the caller's transaction rolls back and it is tried again later.
+ * cannot refund now, so the caller's transaction rolls back and it is tried again later, under
+ * the same derived refund id (`ownRefundId`), so a refund that did happen is not made twice.
+ * The charge's reply is then a failure naming the reason (`replyToCharge`), never a success.
  */
 export async function refundUnwantedCharge(
   manager: EntityManager,
   payment: PaymentRecord,
   chargeId: string,
-  reason: string,
+  reason: UnwantedReason,
   provider: GuardedProvider,
 ): Promise<PaymentRecord> {
   assertTransition(payment.status, 'refunded');
   const payments = paymentsRepository(manager);
+  const refunds = refundsRepository(manager);
   const charged = await payments.settle(payment.id, {
     status: 'refunded',
     providerChargeId: chargeId,
@@ -139,27 +158,69 @@ export async function refundUnwantedCharge(
     before: payment,
     after: { ...charged, refundReason: reason },
   });
-  const { refund } = await refundsRepository(manager).findOrCreate(charged, {
-    // Stable per payment, so a retry after a rollback asks the provider with the same key.
-    refundId: payment.attemptId,
+  const { refund, created } = await refunds.findOrCreate(charged, {
+    refundId: ownRefundId(payment.attemptId, await refunds.failedCount(charged)),
     reason,
     requestedBy: null,
   });
-  await recordAudit(manager, {
-    entityType: 'refund',
-    entityId: refund.id,
-    action: 'create',
-    after: refund,
-  });
+  if (created) {
+    await recordAudit(manager, {
+      entityType: 'refund',
+      entityId: refund.id,
+      action: 'create',
+      after: refund,
+    });
+  }
   const result = await provider.refund({
-    idempotencyKey: `unwanted-${payment.attemptId}`,
+    idempotencyKey: refund.refundId,
     chargeId,
     amount: payment.amount,
   });
   if (result.status === 'refused') {
     throw new Error(`provider refused to refund unwanted charge ${chargeId}: ${result.code}`);
   }
-  const done = await refundsRepository(manager).markSucceeded(refund.id, result.refundId);
+  const done = await refunds.markSucceeded(refund.id, result.refundId);
   await replyRefundSucceeded(manager, done);
   return charged;
+}
+
+/**
+ * A kept charge of an earlier attempt, superseded by `by`, the attempt about to be charged or
+ * recorded: only an order's latest attempt may pay for it, and the saga, which issued `by`,
+ * ignores the earlier attempt's success. Payments owns this refund (the saga never asks for
+ * it). Carried out now, through `executeRefund` (so the reconciler retries it with the same key
+ * if its answer is lost), under a derived id that a rolled-back try finds again. `earlier` is
+ * locked. Answers whether the money is back, and if not why.
+ */
+export async function refundSupersededCharge(
+  manager: EntityManager,
+  earlier: PaymentRecord,
+  by: PaymentRecord,
+  provider: GuardedProvider,
+  logger: Logger,
+): Promise<{ refunded: true } | { refunded: false; code: string }> {
+  const refunds = refundsRepository(manager);
+  const { refund, created } = await refunds.findOrCreate(earlier, {
+    refundId: ownRefundId(earlier.attemptId, await refunds.failedCount(earlier)),
+    reason: 'attempt_superseded',
+    requestedBy: null,
+  });
+  if (created) {
+    await recordAudit(manager, {
+      entityType: 'refund',
+      entityId: refund.id,
+      action: 'create',
+      after: { ...refund, supersededBy: by.id },
+    });
+  }
+  logger.warn(
+    { paymentId: earlier.id, orderId: earlier.orderId, supersededBy: by.id },
+    'an earlier attempt kept a charge the order no longer wants; refunding it',
+  );
+  const done = await executeRefund(manager, earlier, refund, provider);
+  if (done.status === 'succeeded') return { refunded: true };
+  return {
+    refunded: false,
+    code: done.status === 'failed' ? 'superseded_charge_not_refundable' : 'provider_unavailable',
+  };
 }

@@ -8,12 +8,18 @@ import {
 import { enqueueMessage } from '@shop/service-kit';
 import type { EntityManager } from 'typeorm';
 import { isHardDecline } from '../domain/charge-outcome.js';
-import type { PaymentRecord } from '../db/repositories/payments.js';
-import type { RefundRecord } from '../db/repositories/refunds.js';
+import { UNWANTED_REASONS, type PaymentRecord } from '../db/repositories/payments.js';
+import { refundsRepository, type RefundRecord } from '../db/repositories/refunds.js';
 
 /**
- * The saga's answer for a settled attempt, built from the row alone: a first settlement and a
- * duplicate command answer the same. A refunded attempt was charged, so it answers succeeded.
+ * The saga's answer for a settled attempt, built from the rows alone: a first settlement and a
+ * duplicate command answer the same. Succeeded only for the charge payments keeps for the
+ * order: the saga confirms the order on it. A refunded attempt answers a failure, whatever it
+ * once was: its money is back, so it can never pay for the order. Its code says why it was
+ * given back (`attempt_superseded`, `order_cancelled`, `order_already_paid`: payments' own
+ * refunds of unwanted charges) or is `refunded` (refunded on request after it paid). A failure
+ * is not retried by the saga unless it names its latest attempt, which a refund-as-unwanted
+ * never does (the order is cancelled, or a later attempt exists).
  */
 export async function replyToCharge(manager: EntityManager, payment: PaymentRecord): Promise<void> {
   const common = {
@@ -29,13 +35,25 @@ export async function replyToCharge(manager: EntityManager, payment: PaymentReco
     case 'pending':
       throw new Error(`payment ${payment.id} is not settled; nothing to reply yet`);
     case 'succeeded':
-    case 'refunded':
       await enqueueMessage(manager, ChargeSucceeded, {
         ...common,
         providerChargeId: payment.providerChargeId ?? '',
         succeededAt: at,
       });
       return;
+    case 'refunded': {
+      const reason = await refundsRepository(manager).succeededReason(payment.id);
+      const unwanted = (UNWANTED_REASONS as readonly string[]).includes(reason ?? '');
+      await enqueueMessage(manager, ChargeFailed, {
+        ...common,
+        errorCode: unwanted && reason ? reason : 'refunded',
+        message: unwanted
+          ? 'Charged, then refunded at once: the order no longer wanted this attempt.'
+          : 'Charged, then refunded.',
+        failedAt: at,
+      });
+      return;
+    }
     case 'failed': {
       const code = payment.failureReason ?? 'processing_error';
       const message = payment.failureMessage ?? undefined;

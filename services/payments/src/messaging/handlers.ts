@@ -1,11 +1,12 @@
 import { ChargePayment, OrderCancelled, RefundPayment } from '@shop/contracts';
 import { defineHandler, recordAudit } from '@shop/service-kit';
-import { recordChargeOutcome } from '../application/record-charge.js';
+import { recordChargeOutcome, refundEarlierCharges } from '../application/record-charge.js';
 import { executeRefund } from '../application/refunds.js';
 import { replyRefundFailed, replyToCharge } from '../application/replies.js';
 import { settleCharge } from '../application/settle-charge.js';
 import { paymentsRepository } from '../db/repositories/payments.js';
-import { refundsRepository } from '../db/repositories/refunds.js';
+import { RefundIdReusedError, refundsRepository } from '../db/repositories/refunds.js';
+import type { ChargeOutcome } from '../domain/charge-outcome.js';
 import type { GuardedProvider } from '../payment-provider/index.js';
 
 /** Thrown to have the command redelivered later: the charge's outcome could not be learnt. */
@@ -52,12 +53,49 @@ export function chargeHandler(provider: ProviderSource) {
       await replyToCharge(manager, payment);
       return;
     }
-    const settled = await settleCharge(gateway, payment, created ? 'fresh' : 'resume');
+    const deps = { provider: gateway, logger };
+    // Before the provider hears of it (cheap reads): a command the order no longer wants (a
+    // late or duplicate one for a cancelled order, or one of an attempt a later one replaced)
+    // is never charged. The same checks run again once charged, for what arrives meanwhile.
+    const unwanted = await paymentsRepository(manager).isUnwanted(payment);
+    if (unwanted && created) {
+      logger.info(
+        { attemptId: data.attemptId, orderId: data.orderId, reason: unwanted },
+        'charge command for an order that no longer wants it; not charging',
+      );
+      await recordChargeOutcome(manager, payment, notCharged(unwanted), deps);
+      return;
+    }
+    if (!unwanted && created) {
+      // Earlier attempts' kept charges go back before this one is made, so the card is never
+      // charged twice at once; if that cannot be done now, this attempt is not made either.
+      const cleared = await refundEarlierCharges(manager, payment, deps);
+      if (!cleared.ok) {
+        await recordChargeOutcome(manager, payment, notCharged(cleared.code), deps);
+        return;
+      }
+    }
+    // A row that existed already may have been charged by a handler that died: it is settled
+    // by asking the provider first. When unwanted, it is only resolved, never charged anew
+    // (with a lookup that can miss a recent charge, resolving replays the same create).
+    const mode = created ? 'fresh' : unwanted ? 'lookup-only' : 'resume';
+    const settled = await settleCharge(gateway, payment, mode);
     if (settled.kind === 'unknown') {
       throw new OutcomeUnknownError(data.attemptId, settled.failure.message);
     }
-    await recordChargeOutcome(manager, payment, settled.outcome, { provider: gateway, logger });
+    await recordChargeOutcome(manager, payment, settled.outcome, deps);
   });
+}
+
+/** The outcome of an attempt that payments decided not to make: a failure, nothing charged. */
+function notCharged(code: string): ChargeOutcome {
+  return {
+    kind: 'failed',
+    chargeId: null,
+    code,
+    message:
+      'Not charged: the order no longer wants this attempt, or an earlier charge is not back yet.',
+  };
 }
 
 export function refundHandler(provider: ProviderSource) {
@@ -85,11 +123,18 @@ export function refundHandler(provider: ProviderSource) {
       return;
     }
     const refunds = refundsRepository(manager);
-    const { refund } = await refunds.findOrCreate(payment, {
-      refundId: data.refundId,
-      reason: data.reason,
-      requestedBy: null,
-    });
+    let refund;
+    try {
+      ({ refund } = await refunds.findOrCreate(payment, {
+        refundId: data.refundId,
+        reason: data.reason,
+        requestedBy: null,
+      }));
+    } catch (error) {
+      if (!(error instanceof RefundIdReusedError)) throw error;
+      await replyRefundFailed(manager, about, { code: 'refund_id_reused', retryable: false });
+      return;
+    }
     await executeRefund(manager, payment, refund, gateway, data.refundId);
   });
 }

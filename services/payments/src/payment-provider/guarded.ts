@@ -8,6 +8,7 @@ import type {
   ChargeRequest,
   PaymentProvider,
   ProviderCharge,
+  ProviderGuarantees,
   ProviderRefund,
   RefundRequest,
 } from './types.js';
@@ -15,7 +16,7 @@ import type {
 export type GuardSettings = ThirdPartyGuardSettings;
 
 /** The provider as payments calls it: every call through one breaker, with no signal to pass. */
-export interface GuardedProvider {
+export interface GuardedProvider extends ProviderGuarantees {
   readonly name: string;
   readonly breaker: Breaker<[(signal: AbortSignal) => Promise<unknown>], unknown>;
   charge(request: ChargeRequest): Promise<ProviderCharge>;
@@ -41,6 +42,8 @@ export function guardProvider(provider: PaymentProvider, settings: GuardSettings
 
   return {
     name: provider.name,
+    lookupIsAuthoritative: provider.lookupIsAuthoritative,
+    idempotencyKeyTtlMs: provider.idempotencyKeyTtlMs,
     breaker,
     charge: (request) => run((signal) => provider.charge(request, signal)),
     findCharge: (key) => run((signal) => provider.findCharge(key, signal)),

@@ -76,6 +76,9 @@ export function createSandboxProvider(baseUrl: string): PaymentProvider {
 
   return {
     name: 'sandbox',
+    // Its ledger is written before it answers, and keys are kept for ever.
+    lookupIsAuthoritative: true,
+    idempotencyKeyTtlMs: null,
     async charge(request: ChargeRequest, signal: AbortSignal) {
       const { status, body } = await call('v1/charges', signal, {
         method: 'POST',

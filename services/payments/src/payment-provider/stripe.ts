@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import Stripe from 'stripe';
 import {
   ProviderAnswerError,
@@ -21,13 +22,32 @@ export interface StripeSettings {
 type StripeClient = InstanceType<typeof Stripe>;
 type PaymentIntent = Awaited<ReturnType<StripeClient['paymentIntents']['retrieve']>>;
 
-/** The SDK takes no AbortSignal: settle on the signal instead, and let its own timeout end it. */
-function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+/**
+ * The signal of the provider call in progress, for the SDK's HTTP requests. The SDK takes no
+ * AbortSignal per call, so the call runs inside this store and the fetch the SDK is given
+ * (`signalledFetch`) adds the signal to every request it makes for it. When the breaker gives up
+ * on a call, its request is aborted for real (the socket closed), not merely left behind: the
+ * create that settles an unknown outcome under the same key must be the only one in flight.
+ */
+const callSignal = new AsyncLocalStorage<AbortSignal>();
+
+const signalledFetch: typeof fetch = (input, init) => {
+  const signal = callSignal.getStore();
+  if (!signal) return fetch(input, init);
+  const own = init?.signal;
+  return fetch(input, { ...init, signal: own ? AbortSignal.any([own, signal]) : signal });
+};
+
+/** Runs one SDK call under `signal`: its requests are aborted with it, and it rejects at once. */
+function abortable<T>(signal: AbortSignal, call: () => Promise<T>): Promise<T> {
   if (signal.aborted) return Promise.reject(signal.reason as Error);
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => reject(signal.reason as Error);
     signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+    callSignal
+      .run(signal, call)
+      .then(resolve, reject)
+      .finally(() => signal.removeEventListener('abort', onAbort));
   });
 }
 
@@ -63,13 +83,15 @@ function fromIntent(intent: PaymentIntent): ProviderCharge {
 /**
  * The Stripe adapter: one PaymentIntent per attempt, created and confirmed in one call with the
  * attempt id as Stripe's idempotency key and as metadata, so an unanswered call can be found by
- * searching the metadata. Stripe's own network retries are off: the breaker and the caller
- * decide about retrying, and always with the same key.
+ * searching the metadata, eventually: search lags, so an attempt it does not find is settled by
+ * repeating the create under the same key (settleCharge). Stripe's own network retries are
+ * off: the breaker and the caller decide about retrying, and always with the same key.
  */
 export function createStripeProvider(settings: StripeSettings): PaymentProvider {
   const stripe = new Stripe(settings.secretKey, {
     maxNetworkRetries: 0,
     timeout: settings.timeoutMs,
+    httpClient: Stripe.createFetchHttpClient(signalledFetch),
     ...(settings.host ? { host: settings.host } : {}),
     ...(settings.port ? { port: settings.port } : {}),
     ...(settings.protocol ? { protocol: settings.protocol } : {}),
@@ -77,9 +99,13 @@ export function createStripeProvider(settings: StripeSettings): PaymentProvider 
 
   return {
     name: 'stripe',
+    // Search is not read-after-write: a charge made a moment ago may not be found yet.
+    lookupIsAuthoritative: false,
+    // Stripe keeps keys at least 24 hours; an hour of margin for clocks and slow settling.
+    idempotencyKeyTtlMs: 23 * 60 * 60 * 1000,
     async charge(request: ChargeRequest, signal: AbortSignal) {
       try {
-        const intent = await abortable(
+        const intent = await abortable(signal, () =>
           stripe.paymentIntents.create(
             {
               amount: request.amount,
@@ -92,7 +118,6 @@ export function createStripeProvider(settings: StripeSettings): PaymentProvider 
             },
             { idempotencyKey: request.idempotencyKey },
           ),
-          signal,
         );
         return fromIntent(intent);
       } catch (error) {
@@ -112,9 +137,9 @@ export function createStripeProvider(settings: StripeSettings): PaymentProvider 
 
     async findCharge(idempotencyKey: string, signal: AbortSignal) {
       // Our keys are UUIDs, so they are safe inside the search query's quotes.
-      const result = await abortable(
+      // Not read-after-write (see lookupIsAuthoritative): null here proves nothing.
+      const result = await abortable(signal, () =>
         stripe.paymentIntents.search({ query: `metadata['attempt_id']:'${idempotencyKey}'` }),
-        signal,
       );
       const intent = result.data[0];
       return intent ? fromIntent(intent as PaymentIntent) : null;
@@ -122,12 +147,11 @@ export function createStripeProvider(settings: StripeSettings): PaymentProvider 
 
     async refund(request: RefundRequest, signal: AbortSignal): Promise<ProviderRefund> {
       try {
-        const refund = await abortable(
+        const refund = await abortable(signal, () =>
           stripe.refunds.create(
             { payment_intent: request.chargeId, amount: request.amount },
             { idempotencyKey: request.idempotencyKey },
           ),
-          signal,
         );
         if (refund.status === 'failed' || refund.status === 'canceled') {
           return {

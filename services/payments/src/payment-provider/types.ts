@@ -31,10 +31,30 @@ export type ProviderRefund =
   /** Refused for good (already refunded elsewhere, charge not refundable). */
   | { status: 'refused'; code: string; message: string };
 
-export interface PaymentProvider {
+/** What a provider's answers can be trusted for, which decides how an unknown outcome is settled. */
+export interface ProviderGuarantees {
+  /**
+   * Whether `findCharge` answering null proves that nothing was charged under the key. The
+   * sandbox reads its ledger, written before it answers: yes. Stripe's search is not
+   * read-after-write (results lag, a minute or more in an outage): no, and there "not found" is
+   * settled by repeating the same create under the same key instead, which Stripe answers with
+   * the first request's result, or performs once.
+   */
+  readonly lookupIsAuthoritative: boolean;
+  /**
+   * How long the provider honours an idempotency key (null: for ever). A create repeated after
+   * that could charge a second time, so it is never repeated then.
+   */
+  readonly idempotencyKeyTtlMs: number | null;
+}
+
+export interface PaymentProvider extends ProviderGuarantees {
   readonly name: string;
   charge(request: ChargeRequest, signal: AbortSignal): Promise<ProviderCharge>;
-  /** The charge made with this key, or null if the provider has none (it never happened). */
+  /**
+   * The charge made with this key, or null if the provider has none: proof that it never
+   * happened only when `lookupIsAuthoritative`.
+   */
   findCharge(idempotencyKey: string, signal: AbortSignal): Promise<ProviderCharge | null>;
   refund(request: RefundRequest, signal: AbortSignal): Promise<ProviderRefund>;
 }

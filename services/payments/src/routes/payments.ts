@@ -132,7 +132,9 @@ export function registerPaymentRoutes(app: HttpApp, infrastructure: ServiceInfra
     async (request, reply) => {
       const identity = request.identity!;
       const result = await dataSource.transaction(async (manager) => {
-        const payment = await paymentsRepository(manager).lockById(request.params.id);
+        const payment = await paymentsRepository(manager).lockById(request.params.id, {
+          visibleOnly: true,
+        });
         if (!payment) throw new NotFoundError('No such payment.');
         if (payment.status !== 'succeeded' && payment.status !== 'refunded') {
           throw new ConflictError(

@@ -93,7 +93,7 @@ export function decide(saga: Saga, event: SagaEvent, context: SagaContext): Deci
     case 'reservation_expired':
       return onReservationExpired(draft);
     case 'charge_succeeded':
-      return onChargeSucceeded(draft, event.paymentId, event.amount);
+      return onChargeSucceeded(draft, event.attemptId, event.paymentId, event.amount);
     case 'charge_declined':
       return onChargeDeclined(draft, event.attemptId, event.code);
     case 'charge_failed':
@@ -140,7 +140,7 @@ function awaitPaymentMethod(
   failure: 'payment_declined' | 'payment_failed',
 ): Decision {
   const { data } = draft;
-  data.attemptId = null;
+  // The attempt stays the order's latest: after a timeout its late success still pays.
   data.paymentFailure = failure;
   data.paymentWindowEndsAt ??= new Date(
     draft.context.now.getTime() + draft.context.settings.paymentWindowMs,
@@ -159,7 +159,6 @@ function awaitPaymentMethod(
 function confirmOrder(draft: Draft, paymentId: string): Decision {
   const { data, context } = draft;
   data.paymentId = paymentId;
-  data.attemptId = null;
   draft.order({
     status: 'confirmed',
     paymentStatus: 'succeeded',
@@ -198,7 +197,7 @@ function startShipping(draft: Draft): Decision {
 function compensate(draft: Draft, reason: CancellationReason): Decision {
   const { data } = draft;
   const reservationMayExist = data.holdsStock || draft.state === 'reserving';
-  data.attemptId = null;
+  // attemptId stays: if that attempt's charge lands after all, the saga refunds it.
   data.compensation = {
     reason,
     releasePending: reservationMayExist,
@@ -342,18 +341,39 @@ function onShipmentDelivered(draft: Draft, shipmentId: string, deliveredAt: stri
 
 // ── replies from payments ─────────────────────────────────────────────────────────────────
 
-function onChargeSucceeded(draft: Draft, paymentId: string, amount: number): Decision {
+/**
+ * Only the order's latest attempt (`data.attemptId`) can pay for it. Once the saga has issued a
+ * later attempt, an earlier one is superseded for good, and payments, which sees the later
+ * attempt's command, refunds any charge the earlier one made (at once when it settles late,
+ * or before it charges the later one if it was kept meanwhile): that refund is payments' to own,
+ * so a superseded success is ignored here, never confirmed and never refunded a second time.
+ * The same holds after confirmation: any other success is a superseded attempt's.
+ */
+function onChargeSucceeded(
+  draft: Draft,
+  attemptId: string,
+  paymentId: string,
+  amount: number,
+): Decision {
   const { data } = draft;
   if (data.paymentId === paymentId) return ignored('charge success already applied');
+  const latest = data.attemptId !== null && attemptId === data.attemptId;
   switch (draft.state) {
     case 'charging':
     case 'payment_backoff':
     case 'awaiting_payment_method':
-      // Any attempt of this order that took money pays for it, even one we stopped waiting on.
+      // The latest attempt pays even if we stopped waiting on it (a timeout while charging).
+      if (!latest)
+        return ignored(`success of superseded attempt ${attemptId}; payments refunds it`);
       return confirmOrder(draft, paymentId);
     case 'compensating':
     case 'cancelled': {
-      // Money arrived for an order being (or already) cancelled: give it back.
+      // With no attempt on record (a saga stored before attempts were kept past their answer)
+      // any success is given back here: refunding is always safe, payments makes one refund.
+      if (!latest && data.attemptId !== null)
+        return ignored(`success of superseded attempt ${attemptId}; payments refunds it`);
+      // The latest attempt's money arrived for an order being (or already) cancelled: payments
+      // kept it (it did not know of the cancellation yet), so the saga gives it back, tracked.
       if (data.compensation?.refund?.paymentId === paymentId)
         return ignored('refund already asked');
       const reason = data.compensation?.reason ?? 'customer_request';
@@ -376,12 +396,10 @@ function onChargeSucceeded(draft: Draft, paymentId: string, amount: number): Dec
     case 'fulfillment_hold':
     case 'shipping':
     case 'shipped':
-    case 'delivered': {
-      // A second payment for a paid order: refund the extra one, the order stays as it is.
-      draft.send(refundPayment(data, newRefund(draft, paymentId, amount), 'duplicate_payment'));
-      draft.step('refund_payment', 'requested', `duplicate payment ${paymentId}`);
-      return draft.decision();
-    }
+    case 'delivered':
+      // Paid by the latest attempt already: another payment is a superseded attempt's, which
+      // payments refunds (a refund from here too would give one charge two owners).
+      return ignored(`second payment ${paymentId} for a paid order; payments refunds it`);
     case 'reserving':
     case 'needs_attention':
       return ignored(`charge succeeded in ${draft.state}`);
@@ -406,7 +424,6 @@ function onChargeFailed(draft: Draft, attemptId: string, code: string): Decision
     return awaitPaymentMethod(draft, 'payment_failed');
   }
   const delay = paymentBackoffMs(data.roundAttempts, context.settings);
-  data.attemptId = null;
   draft.moveTo('payment_backoff');
   draft.startStep(delay);
   draft.order({ paymentStatus: 'pending', paymentAttempts: data.paymentAttempts });
@@ -434,9 +451,9 @@ function onRefundSucceeded(draft: Draft, refundId: string, paymentId: string): D
     return finishIfCompensated(draft);
   }
   if (data.paymentId === null && (draft.state === 'cancelled' || draft.state === 'compensating')) {
-    // A charge that landed after the cancel: payments saw the order no longer wanted it and
-    // refunded it at once, without a charge reply (a superseded attempt's success must never
-    // confirm an order). The order shows that money was taken and given back.
+    // A charge that landed after the cancel (or a superseded attempt's): payments saw the order
+    // no longer wanted it and refunded it itself, answering the charge with a failure, never a
+    // success. The order shows that money was taken and given back.
     data.paymentId = paymentId;
     draft.order({ paymentStatus: 'refunded', paymentId });
     draft.step('refund_payment', 'succeeded', `late charge ${paymentId} refunded by payments`);

@@ -65,7 +65,11 @@ export interface SagaData {
   paymentAttempts: number;
   /** Attempts with the current payment method; PAYMENT_MAX_ATTEMPTS bounds it. */
   roundAttempts: number;
-  /** The attempt in flight; answers naming another attempt are stale. */
+  /**
+   * The order's latest attempt, kept after it is answered or timed out: the only one whose
+   * success pays for the order (or, once cancelling, is refunded by the saga). Answers naming an
+   * earlier attempt are stale; payments refunds an earlier attempt's charge itself.
+   */
   attemptId: string | null;
   /** The succeeded payment, once there is one. */
   paymentId: string | null;

@@ -1,10 +1,13 @@
 import { Column, Entity } from 'typeorm';
-import { BaseRecord } from '@shop/service-kit';
+import { SoftDeletableRecord } from '@shop/service-kit';
 import type { PaymentStatus } from '../../domain/payment-status.js';
 
-/** One charge attempt (the migration holds its rules). */
+/**
+ * One charge attempt (the migration holds its rules). `deletedAt` (SoftDeletableRecord) is set
+ * only by an operator's erasure of a settled order's payments.
+ */
 @Entity({ name: 'payments' })
-export class Payment extends BaseRecord {
+export class Payment extends SoftDeletableRecord {
   /** Minted by orders; the provider idempotency key. */
   @Column({ name: 'attempt_id', type: 'uuid' })
   attemptId!: string;

@@ -2,7 +2,10 @@ import { Column, Entity } from 'typeorm';
 import { BaseRecord } from '@shop/service-kit';
 import type { RefundStatus } from '../../domain/payment-status.js';
 
-/** The one refund of a payment (full refunds only). */
+/**
+ * A refund of a payment (full refunds only). At most one live (pending or succeeded) per
+ * payment; refused ones stay beside the retry that follows them.
+ */
 @Entity({ name: 'refunds' })
 export class Refund extends BaseRecord {
   /** The requester's idempotency key, and ours at the provider. */

@@ -24,27 +24,71 @@ const COLUMNS = `
   failure_reason AS "failureReason",
   to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS "updatedAt"`;
 
+/** A refund id already names a refund of another payment: the request is not this one's. */
+export class RefundIdReusedError extends Error {
+  constructor(refundId: string) {
+    super(`refund id ${refundId} already names a refund of another payment`);
+    this.name = 'RefundIdReusedError';
+  }
+}
+
 /** Refunds' SQL, run with the EntityManager of the transaction in progress. */
 export function refundsRepository(manager: EntityManager) {
   const rows = async (sql: string, params: unknown[]) =>
     rowsOf<RefundRecord>(await manager.query(sql, params));
 
   return {
+    /**
+     * The payment's live refund: pending or succeeded, at most one (a partial unique index).
+     * Failed refunds are history: a new request after one is a new refund with a new key.
+     */
     async forPayment(paymentId: string): Promise<RefundRecord | null> {
-      const found = await rows(`SELECT ${COLUMNS} FROM refunds WHERE payment_id = $1`, [paymentId]);
+      const found = await rows(
+        `SELECT ${COLUMNS} FROM refunds
+          WHERE payment_id = $1 AND status IN ('pending', 'succeeded')`,
+        [paymentId],
+      );
       return found[0] ?? null;
     },
 
+    async byRefundId(refundId: string): Promise<RefundRecord | null> {
+      const found = await rows(`SELECT ${COLUMNS} FROM refunds WHERE refund_id = $1`, [refundId]);
+      return found[0] ?? null;
+    },
+
+    /** How many refunds of the payment the provider refused (found through the order's index). */
+    async failedCount(payment: PaymentRecord): Promise<number> {
+      const [row] = (await manager.query(
+        `SELECT count(*)::int AS failed FROM refunds
+          WHERE order_id = $1 AND payment_id = $2 AND status = 'failed'`,
+        [payment.orderId, payment.id],
+      )) as Array<{ failed: number }>;
+      return row?.failed ?? 0;
+    },
+
     /**
-     * The payment's refund: the existing one whoever asked first, else a new pending one under
-     * `refundId`. The caller holds the payment's row lock, so two requests cannot both insert.
+     * The refund that answers a request under `refundId`:
+     * - the request's own refund when its id is known (a duplicate, whatever its status): one
+     *   refund id is one refund, and a failed one is not tried again under the same key;
+     * - else the payment's live refund, whoever asked first: a payment is refunded once;
+     * - else a new pending refund under `refundId`, a new key at the provider (a retry after a
+     *   refused refund lands here).
+     * The caller holds the payment's row lock, so two requests cannot both insert; the partial
+     * unique index would refuse a second live refund anyway.
      */
     async findOrCreate(
       payment: PaymentRecord,
       request: { refundId: string; reason: string; requestedBy: string | null },
     ): Promise<{ refund: RefundRecord; created: boolean }> {
-      const existing = await this.forPayment(payment.id);
-      if (existing) return { refund: existing, created: false };
+      const own = await this.byRefundId(request.refundId);
+      if (own) {
+        if (own.paymentId !== payment.id) {
+          throw new RefundIdReusedError(request.refundId);
+        }
+        return { refund: own, created: false };
+      }
+      const live = await this.forPayment(payment.id);
+      if (live) return { refund: live, created: false };
       const inserted = await rows(
         `INSERT INTO refunds (refund_id, payment_id, order_id, amount, currency, reason, requested_by)
          VALUES ($1, $2, $3, $4, $5, $6, $7)
@@ -62,6 +106,15 @@ export function refundsRepository(manager: EntityManager) {
       const refund = inserted[0];
       if (!refund) throw new Error('refund insert returned nothing');
       return { refund, created: true };
+    },
+
+    /** Why the payment's succeeded refund was made (null if it has none). */
+    async succeededReason(paymentId: string): Promise<string | null> {
+      const found = await rows(
+        `SELECT ${COLUMNS} FROM refunds WHERE payment_id = $1 AND status = 'succeeded'`,
+        [paymentId],
+      );
+      return found[0]?.reason ?? null;
     },
 
     async markSucceeded(id: string, providerRefundId: string): Promise<RefundRecord> {
