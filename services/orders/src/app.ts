@@ -1,7 +1,7 @@
 import { createServiceClient, type HttpApp, type ServiceInfrastructure } from '@shop/service-kit';
 import type { OrdersConfig } from './config.js';
-import { createReferences } from './orders/references.js';
-import type { PlaceOrderDeps } from './orders/place-order.js';
+import { createReferences } from './application/references.js';
+import type { PlaceOrderDeps } from './application/place-order.js';
 import { registerOrderActionRoutes } from './routes/order-actions.js';
 import { registerOrderRoutes } from './routes/orders.js';
 import { registerSagaRoutes } from './routes/sagas.js';
@@ -54,6 +54,7 @@ export function registerOrdersApp(
     runtime,
     logger,
     intervalMs: config.SAGA_TIMER_INTERVAL_MS,
+    onPostponed: () => metrics.deadlinePostponed(),
   });
   infrastructure.onStop(() => timer.stop());
 }

@@ -3,6 +3,7 @@ import { MAX_MONEY_CENTS, OrderCreated } from '@shop/contracts';
 import {
   BadRequestError,
   ConflictError,
+  currentContext,
   enqueueMessage,
   recordAudit,
   UnprocessableError,
@@ -75,7 +76,14 @@ async function replay(
     );
   }
   const order = await createOrdersRepository(manager).findById(stored.orderId);
-  if (!order) return null;
+  if (!order) {
+    // The key and its order commit together, so the order is there but soft-deleted (erased):
+    // the key stays bound to it, and retrying would never get another answer.
+    throw new ConflictError(
+      'idempotency_key_reused',
+      'This Idempotency-Key belongs to an order that no longer exists; use a new key.',
+    );
+  }
   return { order: await loadOrderView(manager, order), replayed: true };
 }
 
@@ -216,24 +224,33 @@ export async function placeOrder(
         providerPaymentMethodId,
       });
       const decision = startSaga(data, context);
-      await createSagasRepository(tx).insert(id, decision.saga);
+      // The placing request's id is the order's correlation id for good: kept with the saga,
+      // every later step (replies, deadlines, cancel, pay, staff retry) sends and logs with it.
+      const trace = { correlationId: currentContext()?.correlationId ?? id };
+      await createSagasRepository(tx).insert(id, decision.saga, trace.correlationId);
       await orders.appendTimeline(id, context.now, decision.timeline);
-      await enqueueMessage(tx, OrderCreated, {
-        orderId: id,
-        orderNumber,
-        customerId,
-        items: lines,
-        ...totals,
-        currency: deps.currency,
-        shippingAddress,
-        billingAddressId: body.billingAddressId ?? null,
-        paymentMethodId: body.paymentMethodId,
-        createdAt: order.createdAt.toISOString(),
-      });
+      await enqueueMessage(
+        tx,
+        OrderCreated,
+        {
+          orderId: id,
+          orderNumber,
+          customerId,
+          items: lines,
+          ...totals,
+          currency: deps.currency,
+          shippingAddress,
+          billingAddressId: body.billingAddressId ?? null,
+          paymentMethodId: body.paymentMethodId,
+          createdAt: order.createdAt.toISOString(),
+        },
+        trace,
+      );
       for (const message of decision.messages) {
-        await enqueueMessage(tx, message.contract, message.data as never);
+        await enqueueMessage(tx, message.contract, message.data as never, trace);
       }
       await recordAudit(tx, {
+        ...trace,
         entityType: 'order',
         entityId: id,
         action: 'create',

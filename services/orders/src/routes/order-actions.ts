@@ -1,17 +1,19 @@
 import {
   ConflictError,
   recordAudit,
+  runWithContext,
   UnprocessableError,
   withTransaction,
   type HttpApp,
 } from '@shop/service-kit';
 import { createOrdersRepository } from '../db/repositories/orders.js';
-import { createSagasRepository } from '../db/repositories/sagas.js';
+import { createSagasRepository, type StoredSaga } from '../db/repositories/sagas.js';
 import { canCancel, canPay } from '../domain/saga/machine.js';
 import type { SagaEvent } from '../domain/saga/types.js';
-import type { PlaceOrderDeps } from '../orders/place-order.js';
-import { loadOrderView } from '../orders/view.js';
+import type { PlaceOrderDeps } from '../application/place-order.js';
+import { loadOrderView } from '../application/view.js';
 import { applySagaEvent } from '../saga/runtime.js';
+import { sagaTrace } from '../saga/trace.js';
 import { identityOf, ownOrder, ownOrderBeforeValidation, visibleOrder } from './access.js';
 import { OrderIdParams, OrderSchema, PayBody, problems, TimelineSchema } from './schemas.js';
 
@@ -25,20 +27,29 @@ function invalidTransition(detail: string): ConflictError {
 export function registerOrderActionRoutes(app: HttpApp, deps: PlaceOrderDeps): void {
   const { dataSource, runtime } = deps;
 
-  /** Applies a customer's event; the machine's refusal (a race with a reply) becomes a 409. */
-  async function act(orderId: string, event: SagaEvent, actorId: string, refusal: string) {
-    await withTransaction(dataSource, async (manager) => {
-      const decision = await applySagaEvent(manager, orderId, event, runtime, deps.logger);
-      if (decision.outcome === 'ignored') throw invalidTransition(refusal);
-      await recordAudit(manager, {
-        entityType: 'order',
-        entityId: orderId,
-        action: 'update',
-        userId: actorId,
-        before: { saga: 'requested' },
-        after: { saga: event.type },
-      });
-    });
+  /**
+   * Applies a customer's event; the machine's refusal (a race with a reply) becomes a 409. It
+   * runs under the order's trace: what it sends and its audit rows carry the order's
+   * correlation id, with this request as their cause (and its id as the audit's request id).
+   */
+  async function act(saga: StoredSaga, event: SagaEvent, actorId: string, refusal: string) {
+    const { orderId } = saga;
+    await runWithContext(sagaTrace(saga), () =>
+      withTransaction(dataSource, async (manager) => {
+        const decision = await applySagaEvent(manager, orderId, event, runtime, deps.logger, {
+          actorId,
+        });
+        if (decision.outcome === 'ignored') throw invalidTransition(refusal);
+        await recordAudit(manager, {
+          entityType: 'order',
+          entityId: orderId,
+          action: 'update',
+          userId: actorId,
+          before: { saga: 'requested' },
+          after: { saga: event.type },
+        });
+      }),
+    );
   }
 
   app.post(
@@ -64,7 +75,7 @@ export function registerOrderActionRoutes(app: HttpApp, deps: PlaceOrderDeps): v
       // A cancellation already under way (ours or the saga's) is accepted again, not refused.
       if (saga.state !== 'compensating') {
         if (!canCancel(saga.state)) throw invalidTransition(refusal);
-        await act(order.id, { type: 'cancel_requested' }, identity.userId, refusal);
+        await act(saga, { type: 'cancel_requested' }, identity.userId, refusal);
       }
       const current = await createOrdersRepository(manager).findById(order.id);
       return reply.code(202).send(await loadOrderView(manager, current!));
@@ -105,7 +116,7 @@ export function registerOrderActionRoutes(app: HttpApp, deps: PlaceOrderDeps): v
         ]);
       }
       await act(
-        order.id,
+        saga,
         { type: 'payment_method_replaced', paymentMethodId, providerPaymentMethodId },
         identity.userId,
         refusal,

@@ -1,8 +1,8 @@
 import { encodeCursor, PAGE_LIMIT_DEFAULT } from '@shop/contracts';
 import { ForbiddenError, isStaff, type HttpApp } from '@shop/service-kit';
 import { createOrdersRepository } from '../db/repositories/orders.js';
-import { placeOrder, type PlaceOrderDeps } from '../orders/place-order.js';
-import { loadOrderView, loadOrderViews } from '../orders/view.js';
+import { placeOrder, type PlaceOrderDeps } from '../application/place-order.js';
+import { loadOrderView, loadOrderViews } from '../application/view.js';
 import { cursorFrom, identityOf, visibleOrder } from './access.js';
 import {
   CreateOrderBody,

@@ -3,6 +3,7 @@ import {
   ConflictError,
   NotFoundError,
   recordAudit,
+  runWithContext,
   STAFF_ROLES,
   withTransaction,
   type HttpApp,
@@ -12,6 +13,7 @@ import Type from 'typebox';
 import { createSagasRepository, listSagas } from '../db/repositories/sagas.js';
 import type { SagaRuntime } from '../saga/runtime.js';
 import { applySagaEvent } from '../saga/runtime.js';
+import { sagaTrace } from '../saga/trace.js';
 import type { SagaState } from '../domain/saga/types.js';
 import type { DataSource } from 'typeorm';
 import { cursorFrom, identityOf } from './access.js';
@@ -92,25 +94,29 @@ export function registerSagaRoutes(
             `The saga is ${saga.state}, not needs_attention.`,
           );
         }
-        const decision = await applySagaEvent(
-          manager,
-          orderId,
-          { type: 'retry_requested' },
-          runtime,
-          deps.logger,
-        );
-        if (decision.outcome === 'ignored') {
-          throw new ConflictError('invalid_state_transition', decision.reason);
-        }
-        await recordAudit(manager, {
-          entityType: 'order',
-          entityId: orderId,
-          action: 'update',
-          userId: identity.userId,
-          before: { saga: saga.state },
-          after: { saga: decision.saga.state },
+        // Under the order's trace, this request as the cause (see order-actions.ts act).
+        return runWithContext(sagaTrace(saga), async () => {
+          const decision = await applySagaEvent(
+            manager,
+            orderId,
+            { type: 'retry_requested' },
+            runtime,
+            deps.logger,
+            { actorId: identity.userId },
+          );
+          if (decision.outcome === 'ignored') {
+            throw new ConflictError('invalid_state_transition', decision.reason);
+          }
+          await recordAudit(manager, {
+            entityType: 'order',
+            entityId: orderId,
+            action: 'update',
+            userId: identity.userId,
+            before: { saga: saga.state },
+            after: { saga: decision.saga.state },
+          });
+          return decision.saga.state;
         });
-        return decision.saga.state;
       });
       return reply.code(202).send({ orderId, state });
     },

@@ -69,11 +69,11 @@ describe('step deadlines', () => {
         [order.id],
       );
       return withTransaction(dataSource, async (first) => {
-        const claimed = await createSagasRepository(first).claimDue();
+        const claimed = await createSagasRepository(first).claimDue(new Date());
         if (claimed?.orderId !== order.id) return false;
         // While this transaction holds the claim, a second claimer skips it rather than waiting.
         const other = await withTransaction(dataSource, (second) =>
-          createSagasRepository(second).claimDue(),
+          createSagasRepository(second).claimDue(new Date()),
         );
         expect(other?.orderId).not.toBe(order.id);
         return true;
@@ -142,5 +142,46 @@ describe('step deadlines', () => {
       'needs_attention',
     );
     expect(counted).toBe(1);
+  });
+
+  it("a saga whose deadline keeps failing is postponed and counted; the service's timer goes on", async () => {
+    const customer = await harness.customer();
+    const place = async () =>
+      (await client.place(customer.token, client.body(customer, harness.product(700)))).json<{
+        id: string;
+      }>().id;
+    const poisoned = await place();
+    const healthy = await place();
+    const { dataSource } = harness.service.infrastructure;
+    const [{ data }] = (await dataSource.query(`SELECT data FROM order_sagas WHERE order_id = $1`, [
+      poisoned,
+    ])) as [{ data: unknown }];
+    // Unreadable data makes every deadline of it throw; it is the earliest due saga.
+    await dataSource.query(
+      `UPDATE order_sagas SET data = '"unreadable"'::jsonb, next_deadline_at = now() - interval '1 hour'
+        WHERE order_id = $1`,
+      [poisoned],
+    );
+    try {
+      await waitFor(
+        async () => (await harness.messages('INVENTORY', ReserveStock, healthy)).length >= 2,
+        'the healthy saga served past the failing one',
+      );
+      const [row] = (await dataSource.query(
+        `SELECT deadline_failures, next_deadline_at > now() AS later FROM order_sagas
+          WHERE order_id = $1`,
+        [poisoned],
+      )) as { deadline_failures: number; later: boolean }[];
+      expect(row!.deadline_failures).toBeGreaterThanOrEqual(1);
+      expect(row!.later).toBe(true);
+      const metrics = await client.request({ method: 'GET', url: '/metrics' });
+      expect(metrics.body).toMatch(/orders_saga_deadline_failures_total\{[^}]*\} [1-9]/);
+      expect(metrics.body).toMatch(/orders_sagas_deadline_failing\{[^}]*\} [1-9]/);
+    } finally {
+      await dataSource.query(`UPDATE order_sagas SET data = $2::jsonb WHERE order_id = $1`, [
+        poisoned,
+        JSON.stringify(data),
+      ]);
+    }
   });
 });

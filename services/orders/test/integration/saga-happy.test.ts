@@ -167,6 +167,41 @@ describe('the order saga, acting as inventory and payments on NATS', () => {
       'ship_order:succeeded',
       'delivery:succeeded',
     ]);
+
+    // One audit row per status change, written by the system (no user) in the order's story:
+    // the placing request's id is the correlation id of every one of them.
+    const placedBy = placed.headers['x-request-id'];
+    const audit = (await harness.service.infrastructure.dataSource.query(
+      `SELECT action, user_id, correlation_id, old_values, new_values
+         FROM audit_logs WHERE entity_type = 'order' AND entity_id = $1 ORDER BY created_at, id`,
+      [order.id],
+    )) as {
+      action: string;
+      user_id: string | null;
+      correlation_id: string;
+      old_values: Record<string, unknown> | null;
+      new_values: Record<string, unknown>;
+    }[];
+    expect(audit.map((row) => [row.action, row.user_id, row.correlation_id])).toEqual([
+      ['create', customer.id, placedBy],
+      ['update', null, placedBy],
+      ['update', null, placedBy],
+      ['update', null, placedBy],
+    ]);
+    expect(audit.slice(1).map((row) => [row.old_values!.status, row.new_values.status])).toEqual([
+      ['pending', 'confirmed'],
+      ['confirmed', 'shipped'],
+      ['shipped', 'delivered'],
+    ]);
+    expect(audit[1]).toMatchObject({
+      old_values: { paymentStatus: 'pending', paymentId: null },
+      new_values: { paymentStatus: 'succeeded', paymentId },
+    });
+    expect(audit[2]).toMatchObject({
+      old_values: { shipmentId: null, shippedAt: null },
+      new_values: { shipmentId },
+    });
+    expect(audit[3]!.new_values.deliveredAt).toEqual(delivered.deliveredAt);
   });
 
   it('cancels with insufficient_stock when the reservation is rejected', async () => {

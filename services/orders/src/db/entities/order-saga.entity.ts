@@ -31,6 +31,14 @@ export class OrderSaga {
   @Column({ name: 'data', type: 'jsonb' })
   data!: SagaData;
 
+  /** The placing request's id, carried by every message of the order; null on older sagas. */
+  @Column({ name: 'correlation_id', type: 'varchar', length: 200, nullable: true })
+  correlationId!: string | null;
+
+  /** Deadline handlings that threw in a row; the timer postpones the saga further each time. */
+  @Column({ name: 'deadline_failures', type: 'integer', default: 0 })
+  deadlineFailures!: number;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;
 

@@ -1,5 +1,5 @@
 import type { EntityManager } from 'typeorm';
-import type { OrderPatch, TimelineEntry } from '../../domain/saga/types.js';
+import type { OrderPatch, OrderStatus, SagaState, TimelineEntry } from '../../domain/saga/types.js';
 import { OrderItem } from '../entities/order-item.entity.js';
 import { Order } from '../entities/order.entity.js';
 
@@ -17,6 +17,52 @@ export interface TimelineRow {
   outcome: string;
   detail: string | null;
 }
+
+/** The order's summary as an audit row shows it, before or after a status change. */
+export interface OrderSummary {
+  status: OrderStatus;
+  cancellationReason: string | null;
+  cancelledAt: Date | null;
+  paymentStatus: string | null;
+  paymentId: string | null;
+  shipmentId: string | null;
+  shippedAt: Date | null;
+  deliveredAt: Date | null;
+}
+
+/** What a patch that sets the status found and left, for the audit row. */
+export interface OrderStatusChange {
+  before: OrderSummary;
+  after: OrderSummary;
+}
+
+const SUMMARY_COLUMNS: ReadonlyArray<[keyof OrderSummary, string]> = [
+  ['status', 'status'],
+  ['cancellationReason', 'cancellation_reason'],
+  ['cancelledAt', 'cancelled_at'],
+  ['paymentStatus', 'payment_status'],
+  ['paymentId', 'payment_id'],
+  ['shipmentId', 'shipment_id'],
+  ['shippedAt', 'shipped_at'],
+  ['deliveredAt', 'delivered_at'],
+];
+
+function summaryOf(row: Record<string, unknown>, prefix: string): OrderSummary {
+  return Object.fromEntries(
+    SUMMARY_COLUMNS.map(([key, column]) => [key, row[`${prefix}${column}`] ?? null]),
+  ) as unknown as OrderSummary;
+}
+
+/** What an operator's soft delete of an order did. */
+export type SoftDeleteOutcome =
+  | { outcome: 'deleted'; deletedAt: Date }
+  /** No such order, or already soft-deleted. */
+  | { outcome: 'not_found' }
+  /** Not at rest: the order is not cancelled or delivered, or its saga still has work. */
+  | { outcome: 'not_final'; status: OrderStatus; sagaState: SagaState };
+
+/** Where an order may be soft-deleted: its status and its saga's state, both at rest. */
+const FINAL_STATES: readonly string[] = ['cancelled', 'delivered'];
 
 /** The order's columns the saga may change, and how each is written. */
 function patchAssignments(patch: OrderPatch): { sql: string[]; values: unknown[] } {
@@ -62,14 +108,43 @@ export function createOrdersRepository(manager: EntityManager) {
       return manager.getRepository(Order).findOneByOrFail({ id });
     },
 
-    /** Only the columns the event changed, plus updated_at; nothing when nothing changed. */
-    async applyPatch(orderId: string, patch: OrderPatch): Promise<void> {
+    /**
+     * Only the columns the event changed, plus updated_at; nothing when nothing changed. By id
+     * alone, soft-deleted or not: the saga of an erased order still finishes what it owes
+     * (a late charge refunded), and such an order's status never moves again. A patch that
+     * sets the status returns the order's summary before and after it, for the audit row.
+     */
+    async applyPatch(orderId: string, patch: OrderPatch): Promise<OrderStatusChange | null> {
       const { sql, values } = patchAssignments(patch);
-      if (sql.length === 0) return;
-      await manager.query(`UPDATE orders SET ${sql.join(', ')}, updated_at = now() WHERE id = $1`, [
-        orderId,
-        ...values,
+      if (sql.length === 0) return null;
+      if (patch.status === undefined) {
+        await manager.query(
+          `UPDATE orders SET ${sql.join(', ')}, updated_at = now() WHERE id = $1`,
+          [orderId, ...values],
+        );
+        return null;
+      }
+      // A status change is audited: the same statement also returns the summary as it was
+      // (the statement's snapshot) and as it is now. Every writer of an order holds its saga's
+      // row first (the runtime's version-checked update, soft delete), so nothing can change
+      // the order between that snapshot and this update.
+      const returned = SUMMARY_COLUMNS.flatMap(([, column]) => [
+        `previous.${column} AS before_${column}`,
+        `o.${column} AS after_${column}`,
       ]);
+      const rows = (await manager.query(
+        `UPDATE orders o SET ${sql.join(', ')}, updated_at = now()
+           FROM (SELECT id, ${SUMMARY_COLUMNS.map(([, column]) => column).join(', ')}
+                   FROM orders WHERE id = $1) previous
+          WHERE o.id = previous.id
+          RETURNING ${returned.join(', ')}`,
+        [orderId, ...values],
+      )) as unknown;
+      const row = (
+        Array.isArray(rows) && rows.length === 2 && Array.isArray(rows[0]) ? rows[0] : rows
+      ) as Record<string, unknown>[];
+      if (!row[0]) return null;
+      return { before: summaryOf(row[0], 'before_'), after: summaryOf(row[0], 'after_') };
     },
 
     async appendTimeline(orderId: string, at: Date, entries: TimelineEntry[]): Promise<void> {
@@ -89,12 +164,47 @@ export function createOrdersRepository(manager: EntityManager) {
       );
     },
 
+    // The finds and query builders below leave soft-deleted orders out on their own
+    // (Order.deletedAt is a @DeleteDateColumn); raw SQL says `deleted_at IS NULL` itself.
+
     findById(id: string): Promise<Order | null> {
       return manager.getRepository(Order).findOneBy({ id });
     },
 
     findByNumber(orderNumber: string): Promise<Order | null> {
       return manager.getRepository(Order).findOneBy({ orderNumber });
+    },
+
+    /**
+     * Soft-deletes an order for an erasure request: an operator's act, no route does it. Only
+     * an order at rest may go: cancelled or delivered (a CHECK refuses anything else too) with
+     * its saga resting in the same state, so no compensation is under way (a late charge of a
+     * cancelled order puts its saga back to compensating until the refund is through). Its
+     * lines, saga and timeline stay as they are. Runs in the caller's transaction: the saga
+     * row is locked first, as the saga itself does, so it cannot move between the check and
+     * the write.
+     */
+    async softDelete(orderId: string): Promise<SoftDeleteOutcome> {
+      const sagas = (await manager.query(
+        'SELECT state FROM order_sagas WHERE order_id = $1 FOR UPDATE',
+        [orderId],
+      )) as { state: SagaState }[];
+      const orders = (await manager.query(
+        'SELECT status FROM orders WHERE id = $1 AND deleted_at IS NULL FOR UPDATE',
+        [orderId],
+      )) as { status: OrderStatus }[];
+      const sagaState = sagas[0]?.state;
+      const status = orders[0]?.status;
+      if (!sagaState || !status) return { outcome: 'not_found' };
+      if (!FINAL_STATES.includes(status) || sagaState !== status) {
+        return { outcome: 'not_final', status, sagaState };
+      }
+      const [updated] = (await manager.query(
+        `UPDATE orders SET deleted_at = now(), updated_at = now()
+          WHERE id = $1 AND deleted_at IS NULL RETURNING deleted_at`,
+        [orderId],
+      )) as [{ deleted_at: Date }[], number];
+      return { outcome: 'deleted', deletedAt: updated[0]!.deleted_at };
     },
 
     itemsOf(orderIds: string[]): Promise<OrderItem[]> {
@@ -112,7 +222,7 @@ export function createOrdersRepository(manager: EntityManager) {
      * which a JS Date would lose, so a cursor never skips rows sharing a millisecond.
      */
     async list(filter: OrderListFilter): Promise<{ ids: string[]; cursors: string[] }> {
-      const where: string[] = [];
+      const where: string[] = ['deleted_at IS NULL'];
       const values: unknown[] = [];
       const add = (clause: (placeholder: string) => string, value: unknown) => {
         values.push(value);
@@ -130,7 +240,7 @@ export function createOrdersRepository(manager: EntityManager) {
       const rows = (await manager.query(
         `SELECT id, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_at
            FROM orders
-          ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+          WHERE ${where.join(' AND ')}
           ORDER BY created_at DESC, id DESC
           LIMIT $${values.length}`,
         values,

@@ -7,6 +7,14 @@ import type { Saga, SagaData, SagaState } from '../../domain/saga/types.js';
 export interface StoredSaga extends Saga {
   orderId: string;
   version: number;
+  /** The placing request's id, which every step's messages carry; null on older sagas. */
+  correlationId: string | null;
+}
+
+/** Where a postponed saga's deadline went, and how many failures in a row put it there. */
+export interface PostponedDeadline {
+  deadlineAt: Date;
+  failures: number;
 }
 
 interface SagaRow {
@@ -15,6 +23,7 @@ interface SagaRow {
   version: number;
   step_resends: number;
   next_deadline_at: Date | null;
+  correlation_id: string | null;
   data: SagaData;
 }
 
@@ -29,7 +38,15 @@ function affectedRows(result: unknown): number {
   return Array.isArray(result) ? result.length : 0;
 }
 
-const COLUMNS = 'order_id, state, version, step_resends, next_deadline_at, data';
+/** The rows an UPDATE ... RETURNING gave back, whichever shape the driver answered with. */
+function returnedRows<Row>(result: unknown): Row[] {
+  if (Array.isArray(result) && result.length === 2 && Array.isArray(result[0])) {
+    return result[0] as Row[];
+  }
+  return Array.isArray(result) ? (result as Row[]) : [];
+}
+
+const COLUMNS = 'order_id, state, version, step_resends, next_deadline_at, correlation_id, data';
 
 function fromRow(row: SagaRow): StoredSaga {
   return {
@@ -38,17 +55,20 @@ function fromRow(row: SagaRow): StoredSaga {
     version: row.version,
     stepResends: row.step_resends,
     deadlineAt: row.next_deadline_at,
+    correlationId: row.correlation_id,
     data: row.data,
   };
 }
 
 export function createSagasRepository(manager: EntityManager) {
   return {
-    async insert(orderId: string, saga: Saga): Promise<void> {
+    /** `correlationId`: the placing request's id, kept for every later step of the saga. */
+    async insert(orderId: string, saga: Saga, correlationId: string | null = null): Promise<void> {
       await manager.query(
         `INSERT INTO order_sagas
-           (order_id, state, version, payment_attempts, step_resends, next_deadline_at, data)
-         VALUES ($1, $2, 1, $3, $4, $5, $6::jsonb)`,
+           (order_id, state, version, payment_attempts, step_resends, next_deadline_at, data,
+            correlation_id)
+         VALUES ($1, $2, 1, $3, $4, $5, $6::jsonb, $7)`,
         [
           orderId,
           saga.state,
@@ -56,6 +76,7 @@ export function createSagasRepository(manager: EntityManager) {
           saga.stepResends,
           saga.deadlineAt,
           JSON.stringify(saga.data),
+          correlationId,
         ],
       );
     },
@@ -67,12 +88,16 @@ export function createSagasRepository(manager: EntityManager) {
       return rows[0] ? fromRow(rows[0]) : null;
     },
 
-    /** Writes the new state if nobody else did since `version` was read; false otherwise. */
+    /**
+     * Writes the new state if nobody else did since `version` was read; false otherwise. The
+     * machine handled an event, so a count of failed deadline handlings starts over.
+     */
     async update(orderId: string, version: number, saga: Saga): Promise<boolean> {
       const rows = (await manager.query(
         `UPDATE order_sagas
             SET state = $3, version = version + 1, payment_attempts = $4, step_resends = $5,
-                next_deadline_at = $6, last_error = $7, data = $8::jsonb, updated_at = now()
+                next_deadline_at = $6, last_error = $7, data = $8::jsonb, deadline_failures = 0,
+                updated_at = now()
           WHERE order_id = $1 AND version = $2
           RETURNING 1`,
         [
@@ -90,18 +115,54 @@ export function createSagasRepository(manager: EntityManager) {
     },
 
     /**
-     * One saga whose deadline has passed, locked for this transaction. SKIP LOCKED lets every
-     * replica's timer run at once: each takes a different saga and none waits on another.
+     * One saga whose deadline is at or before `now`, locked for this transaction. `now` is the
+     * clock the machine decides with, so a claimed deadline is one it will see as due: with the
+     * database's clock ahead of the app's, the same row would be claimed and ignored again and
+     * again. `skip`: sagas this tick already served. SKIP LOCKED lets every replica's timer run
+     * at once: each takes a different saga and none waits on another.
      */
-    async claimDue(): Promise<StoredSaga | null> {
+    async claimDue(now: Date, skip: readonly string[] = []): Promise<StoredSaga | null> {
       const rows = (await manager.query(
         `SELECT ${COLUMNS} FROM order_sagas
-          WHERE next_deadline_at IS NOT NULL AND next_deadline_at <= now()
+          WHERE next_deadline_at IS NOT NULL AND next_deadline_at <= $1
+            AND order_id <> ALL($2::uuid[])
           ORDER BY next_deadline_at
           LIMIT 1
           FOR UPDATE SKIP LOCKED`,
+        [now, skip],
       )) as SagaRow[];
       return rows[0] ? fromRow(rows[0]) : null;
+    },
+
+    /**
+     * Pushes back the deadline of a saga whose deadline handling threw, by a delay doubling
+     * with each failure in a row (`baseMs`, then twice that, … up to `maxMs`, from `now`), so
+     * it stops being the first due saga every tick. Only if the saga is still at `version`
+     * (a write since then decided afresh) and still waits on a clock; the version moves on,
+     * so a writer that read the saga before cannot put the old deadline back. Null when
+     * nothing was postponed.
+     */
+    async postponeDeadline(
+      orderId: string,
+      version: number,
+      now: Date,
+      delay: { baseMs: number; maxMs: number },
+    ): Promise<PostponedDeadline | null> {
+      const rows = returnedRows<{ next_deadline_at: Date; deadline_failures: number }>(
+        await manager.query(
+          `UPDATE order_sagas
+              SET next_deadline_at = $3::timestamptz + make_interval(
+                    secs => least($4 * power(2, least(deadline_failures, 30)), $5) / 1000.0),
+                  deadline_failures = deadline_failures + 1,
+                  version = version + 1,
+                  updated_at = now()
+            WHERE order_id = $1 AND version = $2 AND next_deadline_at IS NOT NULL
+            RETURNING next_deadline_at, deadline_failures`,
+          [orderId, version, now, delay.baseMs, delay.maxMs],
+        ),
+      );
+      const row = rows[0];
+      return row ? { deadlineAt: row.next_deadline_at, failures: row.deadline_failures } : null;
     },
   };
 }
@@ -122,7 +183,11 @@ export interface SagaSummaryRow {
   cursor_at: string;
 }
 
-/** Staff's view of sagas by state, newest first by (created_at, order_id). */
+/**
+ * Staff's view of sagas by state, newest first by (created_at, order_id). Sagas of
+ * soft-deleted orders are left out like the orders; one that still needs attention is counted
+ * by the metric and can be retried by its order id.
+ */
 export async function listSagas(
   manager: EntityManager,
   filter: { state?: SagaState; after?: { createdAt: string; id: string }; limit: number },
@@ -144,7 +209,7 @@ export async function listSagas(
     `SELECT s.order_id, o.order_number, s.state, s.data, s.payment_attempts, s.step_resends,
             s.next_deadline_at, s.last_error, s.created_at, s.updated_at,
             to_char(s.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_at
-       FROM order_sagas s JOIN orders o ON o.id = s.order_id
+       FROM order_sagas s JOIN orders o ON o.id = s.order_id AND o.deleted_at IS NULL
       ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
       ORDER BY s.created_at DESC, s.order_id DESC
       LIMIT $${values.length}`,
