@@ -10,6 +10,7 @@ import { publishDeadLetter } from './dead-letter.js';
 import { describeErrors, parseEnvelope } from './envelope.js';
 import { messagingMetrics, type MessagingMetrics } from './metrics.js';
 import type { Namespace } from './namespace.js';
+import { deliveryLimitOf } from './provisioning.js';
 
 export interface MessageHandlerContext {
   /** The transaction the inbox row was written in: write state and enqueue messages with it. */
@@ -118,8 +119,14 @@ type Outcome = 'handled' | 'duplicate';
  *   commit, so a crash in between only causes a redelivery that the inbox absorbs. A handler's
  *   `prepare`, if any, runs just before that transaction, unless the inbox already has the
  *   message;
- * - a failure naks with exponential delay; after the consumer's max_deliver the message is
- *   dead-lettered, logged by id and type, counted, and acked.
+ * - a failure naks with exponential delay; a failure on the last allowed delivery dead-letters
+ *   the message (logged by id and type, counted, acked);
+ * - a message delivered more often than allowed, whose last allowed delivery ended without an
+ *   outcome (the process died or stalled past ack wait, it was handed back at shutdown, or its
+ *   dead letter could not be published), is dead-lettered before the handler runs again, unless
+ *   the inbox shows it was handled (then it is acked as a duplicate). The server redelivers
+ *   without limit (see `ensureConsumer`), so no message leaves the consumer without one of
+ *   these outcomes; the limit counts deliveries, including ones handed back unstarted.
  */
 export async function startConsumer(settings: ConsumerRunnerSettings): Promise<ConsumerRunner> {
   const { js, dataSource, namespace, durable } = settings;
@@ -144,11 +151,42 @@ export async function startConsumer(settings: ConsumerRunnerSettings): Promise<C
 
   const stream = namespace.stream(settings.stream);
   const consumer = await js.consumers.get(stream, durable);
-  // The consumer's own config is the source of truth for when the last delivery is, and for
-  // how often to tell the server a long handler is still working.
+  // The consumer's own config is the source of truth for when the last delivery is (so every
+  // replica applies the same limit), and for how often to tell the server a long handler is
+  // still working.
   const { config } = await consumer.info();
-  const maxDeliver = config.max_deliver ?? -1;
+  const { maxDeliver, serverCapped } = deliveryLimitOf(config);
   const ackWaitMs = Math.max(1, (config.ack_wait ?? 30_000_000_000) / 1_000_000);
+  if (serverCapped) {
+    logger.warn(
+      { stream, maxDeliver, serverMaxDeliver: config.max_deliver },
+      'consumer has a server-side max_deliver: a message whose last delivery ends without an ' +
+        'outcome is dropped by the server instead of dead-lettered; run ensureConsumer to lift it',
+    );
+  }
+  // The last handler error per stream sequence, so a message dead-lettered on a later delivery
+  // (its dead letter could not be published at first) still says why. Best effort: only what
+  // this replica saw, and bounded.
+  const lastErrors = new Map<number, string>();
+  const rememberError = (msg: JsMsg, error: string): void => {
+    lastErrors.delete(msg.info.streamSequence);
+    lastErrors.set(msg.info.streamSequence, error);
+    if (lastErrors.size > 1_000) lastErrors.delete(lastErrors.keys().next().value!);
+  };
+
+  /** ack/nak/working never throw into the runner (a closed connection would): logged instead. */
+  function respond(msg: JsMsg, action: 'ack' | 'nak', delayMs?: number): void {
+    try {
+      if (action === 'ack') msg.ack();
+      else msg.nak(delayMs);
+    } catch (error) {
+      // Unanswered, the message comes back after ack wait: nothing is lost.
+      logger.warn(
+        { err: error, streamSequence: msg.info.streamSequence, action },
+        'could not answer message; the server will redeliver it',
+      );
+    }
+  }
 
   let stopping = false;
   const inFlight = new Set<Promise<void>>();
@@ -170,15 +208,23 @@ export async function startConsumer(settings: ConsumerRunnerSettings): Promise<C
         consumer: durable,
       });
     } catch (publishError) {
-      // Not acked: while deliveries remain, the server tries again and so do we.
+      // Not acked: the server redelivers it (without limit), and the next delivery, being past
+      // the limit or still invalid, comes straight back here.
+      rememberError(msg, error);
       logger.error(
-        { err: publishError, messageId: envelope?.id, type },
-        'could not publish dead letter',
+        {
+          err: publishError,
+          messageId: envelope?.id,
+          type,
+          streamSequence: msg.info.streamSequence,
+        },
+        'could not publish dead letter; the message will be redelivered and dead-lettered then',
       );
-      msg.nak(computeBackoff(msg.info.deliveryCount, retry));
+      respond(msg, 'nak', computeBackoff(msg.info.deliveryCount, retry));
       return;
     }
-    msg.ack();
+    respond(msg, 'ack');
+    lastErrors.delete(msg.info.streamSequence);
     metrics?.deadLettered.inc({ consumer: durable, type });
     logger.error(
       {
@@ -201,7 +247,16 @@ export async function startConsumer(settings: ConsumerRunnerSettings): Promise<C
   ): Promise<Outcome> {
     const context = { correlationId: envelope.correlationId, causationId: envelope.id };
     // Keeps the server from redelivering to another replica while a slow handler works.
-    const heartbeat = setInterval(() => msg.working(), Math.max(100, ackWaitMs / 2));
+    const heartbeat = setInterval(
+      () => {
+        try {
+          msg.working();
+        } catch {
+          // Connection closed: the message will be redelivered; the ack that follows says so.
+        }
+      },
+      Math.max(100, ackWaitMs / 2),
+    );
     try {
       return await runWithContext(context, async (): Promise<Outcome> => {
         const deliveryCount = msg.info.deliveryCount;
@@ -252,7 +307,7 @@ export async function startConsumer(settings: ConsumerRunnerSettings): Promise<C
     const versions = handlers.get(type);
     if (!versions) {
       logger.debug({ messageId: envelope.id, type }, 'no handler for message type; skipped');
-      msg.ack();
+      respond(msg, 'ack');
       return;
     }
     const handler = versions.get(version);
@@ -264,25 +319,49 @@ export async function startConsumer(settings: ConsumerRunnerSettings): Promise<C
       return deadLetter(msg, envelope, `invalid data for ${type} v${version}: ${errors}`);
     }
 
+    const deliveries = msg.info.deliveryCount;
+    if (deliveries > maxDeliver) {
+      // Its last allowed delivery ended without an outcome. It may still have committed (and
+      // lost only its ack): the inbox knows. A throw here (database down) naks it via the loop.
+      const seen = (await dataSource.query(INBOX_HAS, [durable, envelope.id])) as unknown[];
+      if (seen.length > 0) {
+        respond(msg, 'ack');
+        lastErrors.delete(msg.info.streamSequence);
+        metrics?.duplicates.inc({ consumer: durable, type });
+        logger.debug({ messageId: envelope.id, type }, 'duplicate message skipped');
+        return;
+      }
+      const lastError = lastErrors.get(msg.info.streamSequence);
+      return deadLetter(
+        msg,
+        envelope,
+        lastError ??
+          `delivered ${deliveries} times, more than the ${maxDeliver} allowed, without being ` +
+            'handled: an earlier delivery ended without an outcome (process stopped, ack wait ' +
+            'exceeded, or handed back at shutdown)',
+      );
+    }
+
     let outcome: Outcome;
     try {
       outcome = await runHandler(handler, envelope, msg);
     } catch (error) {
       metrics?.failed.inc({ consumer: durable, type });
-      const deliveries = msg.info.deliveryCount;
       const message = error instanceof Error ? error.message : String(error);
-      if (maxDeliver > 0 && deliveries >= maxDeliver) {
+      if (deliveries >= maxDeliver) {
         return deadLetter(msg, envelope, message);
       }
       const delayMs = computeBackoff(deliveries, retry);
+      rememberError(msg, message);
       logger.warn(
         { err: error, messageId: envelope.id, type, deliveries, retryInMs: delayMs },
         'handler failed; message will be redelivered',
       );
-      msg.nak(delayMs);
+      respond(msg, 'nak', delayMs);
       return;
     }
-    msg.ack();
+    respond(msg, 'ack');
+    lastErrors.delete(msg.info.streamSequence);
     if (outcome === 'duplicate') {
       metrics?.duplicates.inc({ consumer: durable, type });
       logger.debug({ messageId: envelope.id, type }, 'duplicate message skipped');
@@ -295,15 +374,18 @@ export async function startConsumer(settings: ConsumerRunnerSettings): Promise<C
     for await (const msg of messages) {
       while (inFlight.size >= concurrency) await Promise.race(inFlight);
       if (stopping) {
-        // Pulled but not started: hand it back now rather than after ack_wait.
-        msg.nak();
+        // Pulled but not started: hand it back now rather than after ack_wait. The server
+        // redelivers it (to another replica, or after restart); that delivery counts towards
+        // the limit, and one past it is dead-lettered, not dropped.
+        respond(msg, 'nak');
         continue;
       }
       const work: Promise<void> = process(msg)
         .catch((error: unknown) => {
-          // process() handles its own failures; this is a bug guard so the loop survives.
+          // process() handles its own failures; this guards against bugs and a database that
+          // is down when the inbox is checked, so the loop survives and the message comes back.
           logger.error({ err: error }, 'unexpected error processing message');
-          msg.nak(computeBackoff(msg.info.deliveryCount, retry));
+          respond(msg, 'nak', computeBackoff(msg.info.deliveryCount, retry));
         })
         .finally(() => inFlight.delete(work));
       inFlight.add(work);

@@ -25,9 +25,11 @@ export function deadLetterSubject(durable: string): string {
 }
 
 /**
- * Publishes a dead letter, retrying briefly: this is the message's last chance, since the
- * server will not redeliver it after max_deliver. msgID is the consumer plus the original
- * stream position, so a retry (or a redelivery dead-lettered again) is stored once.
+ * Publishes a dead letter, retrying briefly so a blip costs no redelivery round trip. If it
+ * still fails, the runner naks the message and dead-letters it on its next delivery (the server
+ * redelivers without limit). msgID is the consumer plus the original stream position, so a
+ * retry, or a redelivery dead-lettered again after a lost PubAck, is stored once (within the
+ * dead-letter stream's duplicate window, 2 minutes, longer than the runner's longest nak delay).
  */
 export async function publishDeadLetter(
   js: JetStreamClient,

@@ -26,7 +26,12 @@ export {
   type MessagingMetrics,
   type OutboxBacklog,
 } from './metrics.js';
-export { CreateOutboxAndInbox1767225600000, messagingMigrations } from './migrations.js';
+export {
+  CreateOutboxAndInbox1767225600000,
+  messagingMigrations,
+  OutboxDueIndex1795635700001,
+  OutboxNextAttemptAt1795635700000,
+} from './migrations.js';
 export {
   createNamespace,
   DEAD_LETTER_STREAM,
@@ -35,6 +40,10 @@ export {
 } from './namespace.js';
 export { enqueueMessage, outboxChannel } from './outbox.js';
 export {
+  DEFAULT_DEAD_LETTER_MAX_AGE_MS,
+  DEFAULT_MAX_DELIVER,
+  DEFAULT_STREAM_MAX_AGE_MS,
+  deliveryLimitOf,
   ensureConsumer,
   ensureDeadLetterStream,
   ensureStream,
@@ -43,6 +52,8 @@ export {
   type StreamSpec,
 } from './provisioning.js';
 export {
+  DEFAULT_INBOX_RETENTION_MS,
+  DEFAULT_STUCK_AFTER_ATTEMPTS,
   pruneInbox,
   pruneOutbox,
   readOutboxBacklog,

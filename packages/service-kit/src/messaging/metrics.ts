@@ -62,6 +62,8 @@ export function messagingMetrics(registry: Registry): MessagingMetrics {
 
 export interface OutboxBacklog {
   unsent: number;
+  /** Unsent rows that have failed to publish many times (the relay's `stuckAfterAttempts`). */
+  stuck: number;
   oldestAgeSeconds: number;
 }
 
@@ -70,7 +72,9 @@ const gaugesRegistered = new WeakSet<Registry>();
 /**
  * Backlog gauges read on scrape (not on a timer), so they cost nothing between scrapes and are
  * never stale. A growing backlog or an old oldest row means the relay is not keeping up or
- * NATS is unreachable. One pair per registry; the first reader registered wins.
+ * NATS is unreachable; a stuck row is one message that cannot be published (no stream takes its
+ * subject, its payload is over the limit). One set per registry; the first reader registered
+ * wins.
  */
 export function registerOutboxGauges(
   registry: Registry,
@@ -78,7 +82,7 @@ export function registerOutboxGauges(
 ): void {
   if (gaugesRegistered.has(registry)) return;
   gaugesRegistered.add(registry);
-  // Both gauges come from one query; share it within a scrape.
+  // All gauges come from one query; share it within a scrape.
   let pending: Promise<OutboxBacklog> | undefined;
   const read = (): Promise<OutboxBacklog> => {
     pending ??= readBacklog().finally(() => {
@@ -92,6 +96,14 @@ export function registerOutboxGauges(
     registers: [registry],
     async collect() {
       this.set((await read()).unsent);
+    },
+  });
+  new Gauge({
+    name: 'messaging_outbox_stuck_messages',
+    help: 'Outbox rows whose publish has failed many times while NATS was reachable (each failure is logged at error level); they are retried, never dropped',
+    registers: [registry],
+    async collect() {
+      this.set((await read()).stuck);
     },
   });
   new Gauge({

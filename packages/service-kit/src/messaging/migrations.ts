@@ -43,4 +43,59 @@ export class CreateOutboxAndInbox1767225600000 implements MigrationInterface {
   }
 }
 
-export const messagingMigrations = [CreateOutboxAndInbox1767225600000];
+/**
+ * Per-row retry of outbox publishes: a row whose publish failed waits until `next_attempt_at`
+ * while the relay publishes the rows behind it, instead of the whole relay backing off.
+ * Additive: NOT NULL with a non-volatile default (`now()` is stable), so PostgreSQL stores the
+ * default in the catalog and rewrites nothing; existing rows read the migration's time, i.e.
+ * due. A new row gets its insert time, so due order is created order for rows never failed.
+ * `ALTER TABLE` takes a brief exclusive lock on a hot table: fail fast rather than queue
+ * every enqueue behind a long transaction.
+ */
+export class OutboxNextAttemptAt1795635700000 implements MigrationInterface {
+  name = 'OutboxNextAttemptAt1795635700000';
+
+  async up(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query(`SET LOCAL lock_timeout = '5s'`);
+    await queryRunner.query(
+      `ALTER TABLE outbox ADD COLUMN next_attempt_at timestamptz NOT NULL DEFAULT now()`,
+    );
+  }
+
+  async down(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query(`ALTER TABLE outbox DROP COLUMN next_attempt_at`);
+  }
+}
+
+/**
+ * The relay's claim (`WHERE published_at IS NULL AND next_attempt_at <= now() ORDER BY
+ * next_attempt_at LIMIT n FOR UPDATE SKIP LOCKED`) as a range scan over unsent rows that reads
+ * only the due ones, however many failed rows wait. Partial, like outbox_unsent_idx, so it stays
+ * as small as the backlog. outbox_unsent_idx stays: the backlog gauge's min(created_at) uses it,
+ * and so do relays of the previous version during a rolling deploy. CONCURRENTLY on an existing
+ * table, hence outside a transaction and alone in its migration.
+ */
+export class OutboxDueIndex1795635700001 implements MigrationInterface {
+  name = 'OutboxDueIndex1795635700001';
+  transaction = false;
+
+  async up(queryRunner: QueryRunner): Promise<void> {
+    // A failed earlier attempt leaves an INVALID index behind that IF NOT EXISTS would keep.
+    await queryRunner.query(`DROP INDEX CONCURRENTLY IF EXISTS outbox_due_idx`);
+    await queryRunner.query(
+      `CREATE INDEX CONCURRENTLY outbox_due_idx ON outbox (next_attempt_at) WHERE published_at IS NULL`,
+    );
+  }
+
+  async down(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query(`DROP INDEX CONCURRENTLY IF EXISTS outbox_due_idx`);
+  }
+}
+
+// Applied migrations are never edited: a change to the messaging tables is a new class here,
+// appended, and reaches every service through this list.
+export const messagingMigrations = [
+  CreateOutboxAndInbox1767225600000,
+  OutboxNextAttemptAt1795635700000,
+  OutboxDueIndex1795635700001,
+];

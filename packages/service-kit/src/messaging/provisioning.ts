@@ -20,6 +20,11 @@ import { DEAD_LETTER_STREAM, DEAD_LETTER_SUBJECT_ROOT, type Namespace } from './
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
+/** How long a stream keeps messages unless its spec says otherwise: 7 days. */
+export const DEFAULT_STREAM_MAX_AGE_MS = 7 * DAY_MS;
+/** How long the dead-letter stream keeps dead letters unless told otherwise: 30 days. */
+export const DEFAULT_DEAD_LETTER_MAX_AGE_MS = 30 * DAY_MS;
+
 export interface StreamSpec {
   /** Bare stream name, e.g. `INVENTORY`; the namespace prefix is added here. */
   name: string;
@@ -42,7 +47,7 @@ export async function ensureStream(
   namespace: Namespace,
   spec: StreamSpec,
 ): Promise<void> {
-  const maxAgeMs = spec.maxAgeMs ?? 7 * DAY_MS;
+  const maxAgeMs = spec.maxAgeMs ?? DEFAULT_STREAM_MAX_AGE_MS;
   const config = {
     name: namespace.stream(spec.name),
     subjects: spec.subjects.map((subject) => namespace.subject(subject)),
@@ -77,7 +82,7 @@ export function ensureDeadLetterStream(
   return ensureStream(jsm, namespace, {
     name: DEAD_LETTER_STREAM,
     subjects: [`${DEAD_LETTER_SUBJECT_ROOT}.>`],
-    maxAgeMs: options.maxAgeMs ?? 30 * DAY_MS,
+    maxAgeMs: options.maxAgeMs ?? DEFAULT_DEAD_LETTER_MAX_AGE_MS,
   });
 }
 
@@ -94,7 +99,10 @@ export interface ConsumerSpec {
    * Default 30 s.
    */
   ackWaitMs?: number;
-  /** Deliveries before the runner dead-letters a message. Default 5. */
+  /**
+   * Deliveries after which the runner dead-letters a message. Default 5. Counted by the runner,
+   * not the server: the server redelivers without limit (see `ensureConsumer`).
+   */
   maxDeliver?: number;
   /** Messages delivered but not yet acked, across all replicas. Default 1000. */
   maxAckPending?: number;
@@ -103,7 +111,37 @@ export interface ConsumerSpec {
 export interface ResolvedConsumer {
   stream: string;
   durable: string;
+  /** The runner's delivery limit (the server's own `max_deliver` is unlimited). */
   maxDeliver: number;
+}
+
+/** Deliveries before dead-lettering when a spec names none. */
+export const DEFAULT_MAX_DELIVER = 5;
+
+// NATS 2.9 consumers have no metadata, so the runner's limit travels in the description, which
+// the server stores and hands back with the consumer's info: every replica's runner reads the
+// same limit from the server, whichever version provisioned it last.
+const DELIVERY_LIMIT = /^dead-letter after (\d+) deliveries\b/;
+
+function describeDeliveryLimit(maxDeliver: number): string {
+  return `dead-letter after ${maxDeliver} deliveries (counted by the service's runner; the server redelivers without limit)`;
+}
+
+/**
+ * The delivery limit a runner applies to a consumer: the one `ensureConsumer` recorded, else
+ * (a consumer provisioned by an older version, not yet updated) its server-side `max_deliver`,
+ * else the default. `serverCapped` says the server itself stops redelivering at or before that
+ * limit, so a message whose last delivery ends without an outcome can leave unseen.
+ */
+export function deliveryLimitOf(config: Pick<ConsumerConfig, 'description' | 'max_deliver'>): {
+  maxDeliver: number;
+  serverCapped: boolean;
+} {
+  const serverLimit =
+    config.max_deliver !== undefined && config.max_deliver > 0 ? config.max_deliver : undefined;
+  const recorded = DELIVERY_LIMIT.exec(config.description ?? '')?.[1];
+  const maxDeliver = recorded ? Number(recorded) : (serverLimit ?? DEFAULT_MAX_DELIVER);
+  return { maxDeliver, serverCapped: serverLimit !== undefined && serverLimit <= maxDeliver };
 }
 
 export async function ensureConsumer(
@@ -113,13 +151,20 @@ export async function ensureConsumer(
 ): Promise<ResolvedConsumer> {
   const stream = namespace.stream(spec.stream);
   const ackWaitMs = spec.ackWaitMs ?? 30_000;
-  const maxDeliver = spec.maxDeliver ?? 5;
+  const maxDeliver = spec.maxDeliver ?? DEFAULT_MAX_DELIVER;
   if (!Number.isInteger(maxDeliver) || maxDeliver < 1) {
     throw new Error(`consumer ${spec.durable}: maxDeliver must be a positive integer`);
   }
   const updatable = {
+    description: describeDeliveryLimit(maxDeliver),
     ack_wait: nanos(ackWaitMs),
-    max_deliver: maxDeliver,
+    // Unlimited on the server; the runner dead-letters past `maxDeliver`. With a server-side
+    // limit, a message whose last delivery ends without an ack or nak (process killed, ack wait
+    // run out, handed back at shutdown, dead letter not published) is never delivered again and
+    // never dead-lettered: it leaves the consumer silently. Uncapped, it comes back, and the
+    // runner dead-letters it before running the handler again. NATS 2.9 accepts this change on
+    // an existing consumer (update, no re-creation), so deployments pick it up at the next start.
+    max_deliver: -1,
     max_ack_pending: spec.maxAckPending ?? 1000,
     // Retry backoff is not set here but carried by each nak (the runner computes it). On NATS
     // 2.9 a consumer-level `backoff` list also shifts delayed naks by (backoff[n] - ack_wait),

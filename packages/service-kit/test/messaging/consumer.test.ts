@@ -38,6 +38,7 @@ import {
   deleteStreams,
   metricValue,
   NATS_URL,
+  natsProxy,
   openDataSource,
   WorkCommand,
   WorkDone,
@@ -54,6 +55,8 @@ let registry: Registry;
 const runners: ConsumerRunner[] = [];
 const relays: OutboxRelay[] = [];
 let durableSeq = 0;
+const releases: (() => void)[] = [];
+const afterCurrent = (release: () => void): void => void releases.push(release);
 
 async function recordEffect(manager: EntityManager, key: string): Promise<void> {
   await manager.query(
@@ -69,22 +72,35 @@ async function effects(prefix: string): Promise<{ key: string; times: number }[]
   ])) as { key: string; times: number }[];
 }
 
-/** Provisions a fresh durable on the commands subject and starts a runner on it. */
-async function consume(
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  handlers: MessageHandler<any>[],
-  options: { maxDeliver?: number; concurrency?: number } = {},
-): Promise<{ durable: string; runner: ConsumerRunner }> {
+interface ConsumeOptions {
+  maxDeliver?: number;
+  concurrency?: number;
+  /** Another connection's client, e.g. one the test will close to play a crashed process. */
+  via?: JetStreamClient;
+}
+
+/** Provisions a fresh durable on the commands subject. */
+async function provision(maxDeliver = 5, ackWaitMs = 2_000): Promise<string> {
   const durable = `worker-${++durableSeq}`;
   await ensureConsumer(jsm, ns, {
     stream: 'DEMO',
     durable,
     filterSubject: 'demo.commands.>',
-    ackWaitMs: 2_000,
-    maxDeliver: options.maxDeliver ?? 5,
+    ackWaitMs,
+    maxDeliver,
   });
+  return durable;
+}
+
+/** Starts a runner on an existing durable. */
+async function run(
+  durable: string,
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  handlers: MessageHandler<any>[],
+  options: ConsumeOptions = {},
+): Promise<ConsumerRunner> {
   const runner = await startConsumer({
-    js,
+    js: options.via ?? js,
     dataSource,
     namespace: ns,
     logger,
@@ -96,7 +112,43 @@ async function consume(
     retry: { initialMs: 20, maxMs: 80 },
   });
   runners.push(runner);
-  return { durable, runner };
+  return runner;
+}
+
+/** Provisions a fresh durable on the commands subject and starts a runner on it. */
+async function consume(
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  handlers: MessageHandler<any>[],
+  options: ConsumeOptions = {},
+): Promise<{ durable: string; runner: ConsumerRunner }> {
+  const durable = await provision(options.maxDeliver ?? 5);
+  return { durable, runner: await run(durable, handlers, options) };
+}
+
+/**
+ * A runner on its own NATS connection, to be "killed": closing the connection is what the
+ * server sees when a process dies (no ack, no nak, no more progress reports).
+ */
+async function crashable(
+  durable: string,
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  handlers: MessageHandler<any>[],
+): Promise<{ crash(): Promise<void> }> {
+  const doomed = await connectNats({ servers: NATS_URL, name: 'doomed-replica', logger });
+  await run(durable, handlers, { via: jetstream(doomed) });
+  return { crash: () => doomed.close() };
+}
+
+/** A promise the test settles by hand, to hold a handler mid-flight. */
+function gate(): { wait: Promise<void>; open(): void; fail(error: Error): void } {
+  let open!: () => void;
+  let fail!: (error: Error) => void;
+  const wait = new Promise<void>((resolve, reject) => {
+    open = resolve;
+    fail = reject;
+  });
+  wait.catch(() => {}); // failing a gate nobody waits on is not an unhandled rejection
+  return { wait, open, fail };
 }
 
 async function publishEnvelope(envelope: Envelope, msgID = envelope.id): Promise<void> {
@@ -136,6 +188,8 @@ beforeAll(async () => {
 });
 
 afterEach(async () => {
+  // Release whatever a failed test left holding a handler, or stopping its runner would hang.
+  for (const release of releases.splice(0)) release();
   // Every test starts from an empty stream: a new durable with deliver policy "all" would
   // otherwise receive the previous tests' messages too.
   await Promise.all(runners.splice(0).map((r) => r.stop()));
@@ -232,7 +286,199 @@ describe('inbox consumer', () => {
       true,
     );
     await waitFor(async () => (await pending(durable)).ackPending === 0, 'dead letter acked');
+    // Acked for good: no further delivery, no second letter.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(calls).toBe(3);
     expect(await deadLetters(durable)).toHaveLength(1);
+    expect(await pending(durable)).toEqual({ ackPending: 0, pending: 0 });
+  });
+
+  it('provisions the consumer without a server-side delivery limit', async () => {
+    const durable = await provision(3);
+    const info = await jsm.consumers.info(ns.stream('DEMO'), durable);
+    // Past a server-side max_deliver the server would drop the message without telling anyone.
+    expect(info.config.max_deliver).toBe(-1);
+    expect(info.config.description).toMatch(/^dead-letter after 3 deliveries/);
+  });
+
+  it('dead-letters later a message whose process died during its last allowed delivery', async () => {
+    const durable = await provision(2);
+    const held = gate();
+    afterCurrent(() => held.fail(new Error('the dead process’s handler, released at last')));
+    let calls = 0;
+    const handler = defineHandler(WorkCommand, async (_data, { deliveryCount }) => {
+      calls++;
+      if (deliveryCount === 1) throw new Error('first try fails');
+      await held.wait; // the last allowed delivery never finishes: the process dies under it
+    });
+    const doomed = await crashable(durable, [handler]);
+    const envelope = buildEnvelope(WorkCommand, { n: 21 });
+    await publishEnvelope(envelope);
+    try {
+      await waitFor(() => calls === 2, 'the last allowed delivery to start');
+    } finally {
+      await doomed.crash();
+    }
+
+    // A healthy replica gets the third delivery (after ack wait) and dead-letters it unrun.
+    await run(durable, [handler]);
+    const [letter] = await waitFor(async () => {
+      const letters = await deadLetters(durable);
+      return letters.length > 0 ? letters : undefined;
+    }, 'dead letter after the crash');
+    expect(letter).toMatchObject({ envelope, consumer: durable, deliveries: 3 });
+    expect(letter!.error).toMatch(/delivered 3 times, more than the 2 allowed/);
+    expect(calls).toBe(2);
+    const labels = { consumer: durable, type: WorkCommand.type };
+    expect(await metricValue(registry, 'messaging_dead_lettered_total', labels)).toBe(1);
+    expect(
+      lines.some(
+        (line) =>
+          line.level === 50 &&
+          String(line.msg).includes(`message ${envelope.id} (${WorkCommand.type}) dead-lettered`),
+      ),
+    ).toBe(true);
+    await waitFor(async () => (await pending(durable)).ackPending === 0, 'dead letter acked');
+  });
+
+  it('acks, without dead-lettering, a message past its limit that the inbox shows handled', async () => {
+    const durable = await provision(1);
+    // The doomed replica reaches NATS through a proxy the handler cuts just before its commit:
+    // the effect commits, the ack never arrives, then the process dies.
+    const proxy = natsProxy();
+    await proxy.reservePort();
+    await proxy.up();
+    const doomed = await connectNats({ servers: proxy.url, name: 'doomed-replica', logger });
+    let calls = 0;
+    try {
+      await run(
+        durable,
+        [
+          defineHandler(WorkCommand, async (data, { manager }) => {
+            calls++;
+            await recordEffect(manager, `acklost-${data.n}`);
+            await proxy.down();
+          }),
+        ],
+        { via: jetstream(doomed) },
+      );
+      const envelope = buildEnvelope(WorkCommand, { n: 22 });
+      await publishEnvelope(envelope);
+      await waitFor(async () => (await effects('acklost-')).length === 1, 'the effect to commit');
+    } finally {
+      await doomed.close();
+      await proxy.down();
+    }
+
+    // The second delivery is past the limit of one, but the inbox has the message: handled.
+    await run(durable, [defineHandler(WorkCommand, async () => void calls++)]);
+    const labels = { consumer: durable, type: WorkCommand.type };
+    await waitFor(
+      async () => (await metricValue(registry, 'messaging_duplicates_total', labels)) === 1,
+      'the redelivery to be recognised as handled',
+    );
+    await waitFor(async () => (await pending(durable)).ackPending === 0, 'redelivery acked');
+    expect(calls).toBe(1);
+    expect(await effects('acklost-')).toEqual([{ key: 'acklost-22', times: 1 }]);
+    expect(await deadLetters(durable)).toHaveLength(0);
+  });
+
+  it('dead-letters later a message whose dead letter could not be published at first', async () => {
+    const dlq = ns.stream('DEAD_LETTERS');
+    await jsm.streams.delete(dlq); // nowhere to publish dead letters for now
+    try {
+      let calls = 0;
+      const { durable } = await consume(
+        [
+          defineHandler(WorkCommand, async () => {
+            calls++;
+            throw new Error('always broken');
+          }),
+        ],
+        { maxDeliver: 2 },
+      );
+      const envelope = buildEnvelope(WorkCommand, { n: 23 });
+      await publishEnvelope(envelope);
+      await waitFor(
+        () =>
+          lines.some(
+            (line) =>
+              line.msg ===
+                'could not publish dead letter; the message will be redelivered and dead-lettered then' &&
+              line.messageId === envelope.id,
+          ),
+        'a failed dead-letter publish',
+      );
+      await ensureDeadLetterStream(jsm, ns);
+      const letters = await waitFor(async () => {
+        const found = await deadLetters(durable);
+        return found.length > 0 ? found : undefined;
+      }, 'the dead letter once the stream is back');
+      await waitFor(async () => (await pending(durable)).ackPending === 0, 'dead letter acked');
+      expect(letters).toHaveLength(1);
+      // Remembered from the failing delivery, though it was dead-lettered on a later one.
+      expect(letters[0]).toMatchObject({ envelope, error: 'always broken' });
+      expect(letters[0]!.deliveries).toBeGreaterThan(2);
+      expect(calls).toBe(2); // the handler never ran past the limit
+      expect(await deadLetters(durable)).toHaveLength(1);
+    } finally {
+      await ensureDeadLetterStream(jsm, ns);
+    }
+  });
+
+  it('loses nothing it pulled but had not started when stopped, even on its last delivery', async () => {
+    // One delivery allowed: every message handed back at shutdown is past its limit when it
+    // comes back. With a server-side limit it would have vanished; here it is dead-lettered.
+    const durable = await provision(1);
+    const held = gate();
+    afterCurrent(held.open);
+    const handler = defineHandler(WorkCommand, async (data, { manager }) => {
+      if (data.n === 0) await held.wait;
+      await recordEffect(manager, `pulled-${data.n}`);
+    });
+    const first = await run(durable, [handler], { concurrency: 1 });
+    for (let n = 0; n < 6; n++) await publishEnvelope(buildEnvelope(WorkCommand, { n }));
+    // One message in the handler, at least one more delivered to the runner and waiting.
+    await waitFor(async () => (await pending(durable)).ackPending >= 2, 'a pulled message');
+    const stopping = first.stop();
+    held.open();
+    await stopping;
+
+    await run(durable, [handler], { concurrency: 1 });
+    await waitFor(async () => {
+      const state = await pending(durable);
+      return state.pending === 0 && state.ackPending === 0;
+    }, 'every message to be settled');
+    const handled = (await effects('pulled-')).map((e) => e.key);
+    const letters = (await deadLetters(durable)).map(
+      (l) => `pulled-${(l.envelope!.data as { n: number }).n}`,
+    );
+    expect(letters.length).toBeGreaterThan(0); // the scenario happened
+    expect([...handled, ...letters].sort()).toEqual(
+      [0, 1, 2, 3, 4, 5].map((n) => `pulled-${n}`).sort(),
+    );
+    expect((await effects('pulled-')).every((e) => e.times === 1)).toBe(true);
+  });
+
+  it('handles after a restart, once each, what it pulled but had not started when stopped', async () => {
+    const durable = await provision(5);
+    const held = gate();
+    afterCurrent(held.open);
+    const handler = defineHandler(WorkCommand, async (data, { manager }) => {
+      if (data.n === 0) await held.wait;
+      await recordEffect(manager, `restart-${data.n}`);
+    });
+    const first = await run(durable, [handler], { concurrency: 1 });
+    for (let n = 0; n < 6; n++) await publishEnvelope(buildEnvelope(WorkCommand, { n }));
+    await waitFor(async () => (await pending(durable)).ackPending >= 2, 'a pulled message');
+    const stopping = first.stop();
+    held.open();
+    await stopping;
+
+    await run(durable, [handler], { concurrency: 1 });
+    await waitFor(async () => (await effects('restart-')).length === 6, 'all six handled');
+    expect((await effects('restart-')).every((e) => e.times === 1)).toBe(true);
+    expect(await deadLetters(durable)).toHaveLength(0);
   });
 
   it('sends messages that can never be valid straight to dead letters', async () => {

@@ -47,6 +47,9 @@ export async function openDataSource(
     url,
     extra: { options: `-c search_path=${schema}`, max: poolSize },
     migrations: messagingMigrations,
+    // As services run them: each migration in its own transaction, so one that builds an index
+    // CONCURRENTLY can opt out.
+    migrationsTransactionMode: 'each',
     logging: false,
   });
   await dataSource.initialize();

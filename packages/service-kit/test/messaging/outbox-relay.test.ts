@@ -5,6 +5,8 @@ import {
   type JetStreamManager,
 } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
+import { defineMessage } from '@shop/contracts';
+import Type from 'typebox';
 import type { DataSource } from 'typeorm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createMetricsRegistry } from '../../src/metrics.js';
@@ -13,6 +15,8 @@ import {
   createNamespace,
   enqueueMessage,
   ensureStream,
+  DEFAULT_INBOX_RETENTION_MS,
+  pruneInbox,
   pruneOutbox,
   readOutboxBacklog,
   registerOutboxGauges,
@@ -20,6 +24,7 @@ import {
   type Namespace,
   type OutboxRelay,
 } from '../../src/messaging/index.js';
+import { CLAIM, CLAIM_PLAN } from '../../src/messaging/relay.js';
 import { createTestDatabase, type TestDatabase } from '../../src/testing/database.js';
 import { testNamespace } from '../../src/testing/nats.js';
 import { waitFor } from '../../src/testing/wait.js';
@@ -33,7 +38,47 @@ import {
   WorkCommand,
 } from './helpers.js';
 
-const { logger } = captureLogger('warn');
+const { logger, lines } = captureLogger('warn');
+
+/** A message on a subject no stream takes: every publish of it fails, as a poison row does. */
+const Unroutable = defineMessage(
+  'elsewhere.commands.poison',
+  1,
+  Type.Object({ n: Type.Integer() }, { additionalProperties: false }),
+);
+
+async function ensureElsewhereStream(): Promise<string> {
+  await ensureStream(jsm, ns, { name: 'ELSEWHERE', subjects: ['elsewhere.>'] });
+  return ns.stream('ELSEWHERE');
+}
+
+async function rowOf(id: string): Promise<{
+  attempts: number;
+  published_at: Date | null;
+  last_error: string | null;
+  due: boolean;
+}> {
+  const [row] = (await dataSource.query(
+    `SELECT attempts, published_at, last_error, next_attempt_at <= now() AS due
+     FROM outbox WHERE id = $1`,
+    [id],
+  )) as { attempts: number; published_at: Date | null; last_error: string | null; due: boolean }[];
+  if (!row) throw new Error(`no outbox row ${id}`);
+  return row;
+}
+
+interface PlanNode {
+  'Node Type': string;
+  'Index Name'?: string;
+  'Actual Rows'?: number;
+  'Rows Removed by Filter'?: number;
+  Plans?: PlanNode[];
+}
+
+function flatten(node: PlanNode): PlanNode[] {
+  return [node, ...(node.Plans ?? []).flatMap(flatten)];
+}
+
 let database: TestDatabase;
 let dataSource: DataSource;
 let nc: NatsConnection;
@@ -81,6 +126,7 @@ beforeEach(async () => {
   await Promise.all(relays.splice(0).map((r) => r.stop()));
   await dataSource.query(`DELETE FROM outbox`);
   await jsm.streams.purge(stream);
+  await jsm.streams.delete(ns.stream('ELSEWHERE')).catch(() => undefined);
 });
 
 afterAll(async () => {
@@ -190,24 +236,34 @@ describe('outbox and relay', () => {
     });
     try {
       await proxy.down();
-      await relay({ js: jetstream(viaProxy), publishTimeoutMs: 300 });
-      await dataSource.transaction((manager) => enqueueMessage(manager, WorkCommand, { n: 8 }));
+      // Rows' own backoff long enough that, were they charged for the outage, the publish
+      // after NATS returns would visibly wait for it.
+      await relay({
+        js: jetstream(viaProxy),
+        publishTimeoutMs: 300,
+        rowRetry: { initialMs: 60_000, maxMs: 60_000 },
+      });
+      await dataSource.transaction(async (manager) => {
+        for (let n = 0; n < 3; n++) await enqueueMessage(manager, WorkCommand, { n });
+      });
       await waitFor(
-        async () =>
-          ((await dataSource.query(`SELECT attempts FROM outbox`)) as { attempts: number }[])[0]!
-            .attempts >= 2,
-        'failed publish attempts to be recorded',
+        () =>
+          lines.filter((line) => String(line.msg).includes('JetStream is unreachable')).length >= 2,
+        'failed passes while NATS is down',
       );
-      const [row] = (await dataSource.query(`SELECT published_at, last_error FROM outbox`)) as {
-        published_at: Date | null;
-        last_error: string | null;
-      }[];
-      expect(row!.published_at).toBeNull();
-      expect(row!.last_error).toBeTruthy();
+      // Not the rows' fault: they stay unsent, due, and uncharged.
+      const rows = (await dataSource.query(
+        `SELECT published_at, attempts, next_attempt_at <= now() AS due FROM outbox`,
+      )) as { published_at: Date | null; attempts: number; due: boolean }[];
+      expect(rows).toEqual(
+        Array.from({ length: 3 }, () => ({ published_at: null, attempts: 0, due: true })),
+      );
 
       await proxy.up();
-      await waitFor(async () => (await unsentCount()) === 0, 'publish after NATS returns');
-      expect(await streamMessageCount(jsm, stream)).toBe(1);
+      await waitFor(async () => (await unsentCount()) === 0, 'publish after NATS returns', {
+        timeoutMs: 10_000,
+      });
+      expect(await streamMessageCount(jsm, stream)).toBe(3);
     } finally {
       await Promise.all(relays.splice(0).map((r) => r.stop()));
       await viaProxy.close();
@@ -242,6 +298,147 @@ describe('outbox and relay', () => {
     expect(after.backlog).toBe(0);
     expect(after.age).toBe(0);
     expect(after.published).toBe(2);
+  });
+
+  it('publishes healthy rows at full speed past one that cannot be published', async () => {
+    // A relay-wide backoff after a failure would hold everything for 10 s.
+    await relay({ retry: { initialMs: 10_000, maxMs: 10_000 } });
+    const poison = await dataSource.transaction((manager) =>
+      enqueueMessage(manager, Unroutable, { n: 0 }),
+    );
+    await waitFor(async () => (await rowOf(poison.id)).attempts >= 1, 'the poison row to fail');
+
+    const started = Date.now();
+    for (let batch = 0; batch < 5; batch++) {
+      await dataSource.transaction(async (manager) => {
+        for (let n = 0; n < 60; n++) await enqueueMessage(manager, WorkCommand, { n });
+      });
+    }
+    await waitFor(async () => (await unsentCount()) === 1, 'the 300 healthy rows', {
+      timeoutMs: 5_000,
+    });
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(await streamMessageCount(jsm, stream)).toBe(300);
+    const row = await rowOf(poison.id);
+    expect(row.published_at).toBeNull(); // kept, never dropped
+    expect(row.last_error).toMatch(/no responders/);
+    expect(row.attempts).toBeGreaterThanOrEqual(1);
+    expect(row.due).toBe(false); // waiting for its own backoff
+  });
+
+  it('retries a failing row later, after its own backoff, and publishes it once it can', async () => {
+    await relay({ rowRetry: { initialMs: 100, maxMs: 400 } });
+    const poison = await dataSource.transaction((manager) =>
+      enqueueMessage(manager, Unroutable, { n: 1 }),
+    );
+    await waitFor(async () => (await rowOf(poison.id)).attempts >= 3, 'several attempts');
+    const elsewhere = await ensureElsewhereStream();
+    await waitFor(async () => (await unsentCount()) === 0, 'the row once its subject has a stream');
+    expect(await streamMessageCount(jsm, elsewhere)).toBe(1);
+    const last = await jsm.streams.getMessage(elsewhere, {
+      last_by_subj: ns.subject(Unroutable.type),
+    });
+    expect(last?.json<{ id: string }>().id).toBe(poison.id);
+  });
+
+  it('logs a row stuck after many attempts at error level and counts it in a gauge', async () => {
+    const registry = createMetricsRegistry('relay-stuck-test');
+    await relay({ registry, rowRetry: { initialMs: 20, maxMs: 40 }, stuckAfterAttempts: 3 });
+    const poison = await dataSource.transaction((manager) =>
+      enqueueMessage(manager, Unroutable, { n: 2 }),
+    );
+    await dataSource.transaction((manager) => enqueueMessage(manager, WorkCommand, { n: 2 }));
+    const stuckGauge = async () =>
+      (await registry.getMetricsAsJSON()).find((m) => m.name === 'messaging_outbox_stuck_messages')
+        ?.values[0]?.value;
+    await waitFor(async () => (await stuckGauge()) === 1, 'the stuck gauge');
+    const logged = await waitFor(
+      () =>
+        lines.find(
+          (line) =>
+            line.level === 50 &&
+            line.messageId === poison.id &&
+            String(line.msg).includes(
+              `outbox message ${poison.id} (${Unroutable.type}) still unpublished`,
+            ),
+        ),
+      'an error line naming the row',
+    );
+    expect(logged).toMatchObject({ type: Unroutable.type, attempts: expect.any(Number) });
+    expect(await unsentCount()).toBe(1); // the healthy one went out
+  });
+
+  it('claims due rows by walking the due index, reading none of the rows that wait', async () => {
+    await dataSource.transaction(async (manager) => {
+      for (let n = 0; n < 500; n++) await enqueueMessage(manager, WorkCommand, { n });
+    });
+    await dataSource.query(
+      `UPDATE outbox SET next_attempt_at = now() + interval '1 hour' WHERE id IN (
+         SELECT id FROM outbox ORDER BY created_at LIMIT 40)`,
+    );
+    // No ANALYZE: statistics that lag behind a fresh backlog are the case that matters.
+    const [
+      {
+        'QUERY PLAN': [plan],
+      },
+    ] = await dataSource.transaction(async (manager) => {
+      await manager.query(CLAIM_PLAN);
+      return (await manager.query(`EXPLAIN (ANALYZE, COSTS OFF, FORMAT JSON) ${CLAIM}`, [100])) as [
+        { 'QUERY PLAN': [{ Plan: PlanNode }] },
+      ];
+    });
+    const nodes = flatten(plan.Plan);
+    expect(nodes.map((node) => node['Node Type'])).not.toContain('Sort');
+    const scan = nodes.find((node) => node['Node Type'].includes('Scan'));
+    expect(scan).toMatchObject({
+      'Node Type': 'Index Scan',
+      'Index Name': 'outbox_due_idx',
+      'Actual Rows': 100, // stopped at the batch, never touched the 40 waiting rows
+    });
+    expect(scan!['Rows Removed by Filter'] ?? 0).toBe(0);
+  });
+
+  it('prunes inbox rows past their retention, in batches, and never recent ones', async () => {
+    // Longer than a stream (7 days) and then the dead-letter stream (30 days) keep a message.
+    expect(DEFAULT_INBOX_RETENTION_MS).toBe(45 * 24 * 3600 * 1000);
+    await dataSource.query(`DELETE FROM inbox`);
+    await dataSource.query(
+      `INSERT INTO inbox (consumer, message_id, handled_at)
+       SELECT 'old', gen_random_uuid(), now() - $1 * interval '1 millisecond' - interval '1 day'
+       FROM generate_series(1, 12000)`,
+      [DEFAULT_INBOX_RETENTION_MS],
+    );
+    await dataSource.query(
+      `INSERT INTO inbox (consumer, message_id, handled_at)
+       SELECT 'recent', gen_random_uuid(), now() - $1 * interval '1 millisecond' + interval '1 day'
+       FROM generate_series(1, 10)`,
+      [DEFAULT_INBOX_RETENTION_MS],
+    );
+    expect(await pruneInbox(dataSource, DEFAULT_INBOX_RETENTION_MS)).toBe(12000);
+    const left = (await dataSource.query(
+      `SELECT consumer, count(*)::int AS n FROM inbox GROUP BY consumer`,
+    )) as { consumer: string; n: number }[];
+    expect(left).toEqual([{ consumer: 'recent', n: 10 }]);
+  });
+
+  it('prunes the inbox on the relay’s cleanup timer', async () => {
+    await dataSource.query(`DELETE FROM inbox`);
+    await dataSource.query(
+      `INSERT INTO inbox (consumer, message_id, handled_at) VALUES
+         ('c', gen_random_uuid(), now() - interval '50 days'),
+         ('c', gen_random_uuid(), now() - interval '1 day')`,
+    );
+    await relay({ cleanupIntervalMs: 100 });
+    await waitFor(
+      async () =>
+        ((await dataSource.query(`SELECT count(*)::int AS n FROM inbox`)) as { n: number }[])[0]!
+          .n === 1,
+      'the old inbox row to be pruned',
+    );
+    const [kept] = (await dataSource.query(
+      `SELECT handled_at > now() - interval '2 days' AS recent FROM inbox`,
+    )) as { recent: boolean }[];
+    expect(kept!.recent).toBe(true);
   });
 
   it('prunes published rows older than the retention, never unsent ones', async () => {

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   connectNats,
   createNamespace,
+  deliveryLimitOf,
   ensureConsumer,
   ensureDeadLetterStream,
   ensureStream,
@@ -80,16 +81,45 @@ describe('provisioning', () => {
       ack_policy: AckPolicy.Explicit,
       deliver_policy: DeliverPolicy.All,
       ack_wait: nanos(10_000),
-      max_deliver: 4,
+      // The server redelivers without limit; the runner's limit travels in the description.
+      max_deliver: -1,
     });
+    expect(deliveryLimitOf(info.config)).toEqual({ maxDeliver: 4, serverCapped: false });
     expect(info.config.deliver_subject).toBeUndefined(); // pull, not push
 
     await ensureConsumer(jsm, ns, { ...spec, maxDeliver: 6, ackWaitMs: 20_000 });
     const updated = await jsm.consumers.info(ns.stream('INVENTORY'), spec.durable);
-    expect(updated.config).toMatchObject({ max_deliver: 6, ack_wait: nanos(20_000) });
+    expect(updated.config).toMatchObject({ max_deliver: -1, ack_wait: nanos(20_000) });
+    expect(deliveryLimitOf(updated.config)).toEqual({ maxDeliver: 6, serverCapped: false });
     let count = 0;
     for await (const _ of jsm.consumers.list(ns.stream('INVENTORY'))) count++;
     expect(count).toBe(1);
+  });
+
+  it('lifts the server-side delivery limit of a consumer an earlier version created', async () => {
+    await ensureStream(jsm, ns, { name: 'PAYMENTS', subjects: ['payments.>'] });
+    // As the previous version provisioned it: the server itself stopped after max_deliver.
+    await jsm.consumers.add(ns.stream('PAYMENTS'), {
+      durable_name: 'legacy',
+      filter_subject: `${ns.prefix}.payments.commands.>`,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      max_deliver: 10,
+    });
+    const before = await jsm.consumers.info(ns.stream('PAYMENTS'), 'legacy');
+    // A runner started before the update still applies that limit (and warns about it).
+    expect(deliveryLimitOf(before.config)).toEqual({ maxDeliver: 10, serverCapped: true });
+
+    await ensureConsumer(jsm, ns, {
+      stream: 'PAYMENTS',
+      durable: 'legacy',
+      filterSubject: 'payments.commands.>',
+      maxDeliver: 10,
+    });
+    const after = await jsm.consumers.info(ns.stream('PAYMENTS'), 'legacy');
+    expect(after.config.max_deliver).toBe(-1);
+    expect(deliveryLimitOf(after.config)).toEqual({ maxDeliver: 10, serverCapped: false });
+    expect(after.created).toBe(before.created); // updated in place, not re-created
   });
 
   it('creates the dead-letter stream on <ns>.dlq.>', async () => {

@@ -4,6 +4,8 @@ import {
   buildEnvelope,
   computeBackoff,
   createNamespace,
+  DEFAULT_MAX_DELIVER,
+  deliveryLimitOf,
   InvalidMessageError,
   parseEnvelope,
 } from '../../src/messaging/index.js';
@@ -120,5 +122,28 @@ describe('parseEnvelope', () => {
     expect(parseEnvelope('not json')).toMatchObject({ ok: false, error: /not JSON/ });
     const result = parseEnvelope(JSON.stringify({ id: 'x', type: 'a' }));
     expect(result).toMatchObject({ ok: false, error: /invalid envelope/ });
+  });
+});
+
+describe('deliveryLimitOf', () => {
+  it('reads the limit ensureConsumer records, the server redelivering without one', () => {
+    expect(
+      deliveryLimitOf({
+        max_deliver: -1,
+        description:
+          "dead-letter after 7 deliveries (counted by the service's runner; the server redelivers without limit)",
+      }),
+    ).toEqual({ maxDeliver: 7, serverCapped: false });
+  });
+
+  it('falls back to the server-side limit of a consumer not yet updated, and says so', () => {
+    expect(deliveryLimitOf({ max_deliver: 4 })).toEqual({ maxDeliver: 4, serverCapped: true });
+  });
+
+  it('uses the default when neither says anything', () => {
+    expect(deliveryLimitOf({ max_deliver: -1, description: 'hand-made' })).toEqual({
+      maxDeliver: DEFAULT_MAX_DELIVER,
+      serverCapped: false,
+    });
   });
 });
