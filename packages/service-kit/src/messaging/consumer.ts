@@ -91,6 +91,13 @@ export interface ConsumerRunnerSettings {
   concurrency?: number;
   /** Delay of the nak after a failed attempt, by delivery number. Default 1 s doubling to 60 s. */
   retry?: BackoffPolicy;
+  /**
+   * How long a handler may keep its message to itself. Past this its ack deadline is no longer
+   * extended, so a handler that hangs (a promise that never settles) lets the message be
+   * redelivered, and in the end dead-lettered, instead of holding it for ever; the inbox keeps
+   * the two runs from both taking effect. Also bounds how long `stop()` waits. Default 5 min.
+   */
+  maxHandlerMs?: number;
 }
 
 export interface ConsumerRunner {
@@ -131,6 +138,7 @@ type Outcome = 'handled' | 'duplicate';
 export async function startConsumer(settings: ConsumerRunnerSettings): Promise<ConsumerRunner> {
   const { js, dataSource, namespace, durable } = settings;
   const concurrency = Math.max(1, settings.concurrency ?? 8);
+  const maxHandlerMs = Math.max(1, settings.maxHandlerMs ?? 5 * 60_000);
   const retry = settings.retry ?? { initialMs: 1_000, maxMs: 60_000, jitter: 0.2 };
   const logger = settings.logger.child({ consumer: durable });
   const metrics: MessagingMetrics | undefined = settings.registry
@@ -246,9 +254,19 @@ export async function startConsumer(settings: ConsumerRunnerSettings): Promise<C
     msg: JsMsg,
   ): Promise<Outcome> {
     const context = { correlationId: envelope.correlationId, causationId: envelope.id };
-    // Keeps the server from redelivering to another replica while a slow handler works.
+    // Keeps the server from redelivering to another replica while a slow handler works, but
+    // not for ever: a handler still running after maxHandlerMs is taken to hang.
+    const giveUpAt = Date.now() + maxHandlerMs;
     const heartbeat = setInterval(
       () => {
+        if (Date.now() > giveUpAt) {
+          clearInterval(heartbeat);
+          logger.error(
+            { messageId: envelope.id, type: envelope.type, maxHandlerMs },
+            'handler still running; no longer holding its message, which will be redelivered',
+          );
+          return;
+        }
         try {
           msg.working();
         } catch {
@@ -406,7 +424,11 @@ export async function startConsumer(settings: ConsumerRunnerSettings): Promise<C
         stopping = true;
         const closed = messages.close();
         await running;
-        await Promise.allSettled([...inFlight]);
+        // A hung handler must not hold the shutdown for ever: its message is redelivered.
+        await Promise.race([
+          Promise.allSettled([...inFlight]),
+          new Promise((resolve) => setTimeout(resolve, maxHandlerMs).unref()),
+        ]);
         await closed;
         logger.info('consumer stopped');
       })();

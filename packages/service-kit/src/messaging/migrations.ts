@@ -92,10 +92,48 @@ export class OutboxDueIndex1795635700001 implements MigrationInterface {
   }
 }
 
+/**
+ * The relay's cleanup deletes inbox rows older than the retention (`handled_at < $1`) in
+ * batches: without an index each batch scans the whole inbox, and a large first cleanup would
+ * run into the statement timeout and quietly stop pruning. CONCURRENTLY, alone in its migration.
+ */
+export class InboxHandledAtIndex1795638605401 implements MigrationInterface {
+  name = 'InboxHandledAtIndex1795638605401';
+  transaction = false;
+
+  async up(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query(`DROP INDEX CONCURRENTLY IF EXISTS inbox_handled_at_idx`);
+    await queryRunner.query(`CREATE INDEX CONCURRENTLY inbox_handled_at_idx ON inbox (handled_at)`);
+  }
+
+  async down(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query(`DROP INDEX CONCURRENTLY IF EXISTS inbox_handled_at_idx`);
+  }
+}
+
+/** The same for the outbox's cleanup of sent rows (`published_at < $1`); unsent rows have none. */
+export class OutboxPublishedAtIndex1795638605402 implements MigrationInterface {
+  name = 'OutboxPublishedAtIndex1795638605402';
+  transaction = false;
+
+  async up(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query(`DROP INDEX CONCURRENTLY IF EXISTS outbox_published_at_idx`);
+    await queryRunner.query(
+      `CREATE INDEX CONCURRENTLY outbox_published_at_idx ON outbox (published_at) WHERE published_at IS NOT NULL`,
+    );
+  }
+
+  async down(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query(`DROP INDEX CONCURRENTLY IF EXISTS outbox_published_at_idx`);
+  }
+}
+
 // Applied migrations are never edited: a change to the messaging tables is a new class here,
 // appended, and reaches every service through this list.
 export const messagingMigrations = [
   CreateOutboxAndInbox1767225600000,
   OutboxNextAttemptAt1795635700000,
   OutboxDueIndex1795635700001,
+  InboxHandledAtIndex1795638605401,
+  OutboxPublishedAtIndex1795638605402,
 ];

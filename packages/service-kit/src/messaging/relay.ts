@@ -1,5 +1,4 @@
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
-import { errors } from '@nats-io/nats-core';
 import type pg from 'pg';
 import type { Registry } from 'prom-client';
 import type { DataSource, EntityManager } from 'typeorm';
@@ -84,8 +83,6 @@ interface ClaimedRow {
 interface Failure {
   row: ClaimedRow;
   error: string;
-  /** The publish got no answer (timeout, connection lost), as opposed to an answer refusing it. */
-  transport: boolean;
 }
 
 interface PassResult {
@@ -261,7 +258,6 @@ export async function startOutboxRelay(settings: OutboxRelaySettings): Promise<O
           failed.push({
             row,
             error: describeFailure(outcome.reason),
-            transport: isTransportFailure(outcome.reason),
           });
           metrics?.publishFailures.inc({ type: row.type });
         }
@@ -272,14 +268,13 @@ export async function startOutboxRelay(settings: OutboxRelaySettings): Promise<O
         failed: failed.length,
         unreachable: false,
       };
-      // Whose fault? With nothing published, a wait that ran out or a dropped connection says
-      // NATS is unreachable; an answer (no stream for the subject, a refusal) blames the row only
-      // if JetStream itself answers a probe. Either way the unreachable case charges no row:
-      // rows stay due and unchanged, and the loop backs off.
-      if (
-        published.length === 0 &&
-        (failed.every((failure) => failure.transport) || !(await jetStreamAnswers()))
-      ) {
+      // Whose fault? With nothing published, the rows are blamed only if JetStream itself
+      // answers a probe: then the failures are theirs (no stream for the subject, a refusal, or
+      // one stream that stopped answering while the others are fine), and each backs off on
+      // its own so rows behind them flow. Without an answer NATS is unreachable: no row is
+      // charged, rows stay due and unchanged, and the loop backs off. (A pass that straddles
+      // NATS's return can charge its rows once: their first backoff is short.)
+      if (published.length === 0 && !(await jetStreamAnswers())) {
         logger.warn(
           { failed: failed.length, error: failed[0]?.error },
           'outbox publish failed and JetStream is unreachable; rows stay unsent, relay backs off',
@@ -413,25 +408,6 @@ export async function startOutboxRelay(settings: OutboxRelaySettings): Promise<O
       return stopped;
     },
   };
-}
-
-const TRANSPORT_ERRORS = [
-  errors.TimeoutError,
-  errors.ClosedConnectionError,
-  errors.DrainingConnectionError,
-  errors.ConnectionError,
-];
-
-/**
- * Whether a publish failed for want of a connection rather than because of its message. Not
- * RequestError: nats.js wraps "no responders" (no stream takes the subject) in one.
- */
-function isTransportFailure(error: unknown): boolean {
-  for (let cause = error, depth = 0; cause instanceof Error && depth < 5; depth++) {
-    if (TRANSPORT_ERRORS.some((type) => cause instanceof type)) return true;
-    cause = cause.cause;
-  }
-  return false;
 }
 
 /** The error and its causes in one line (nats.js wraps "no responders" in another error). */

@@ -77,6 +77,7 @@ interface ConsumeOptions {
   concurrency?: number;
   /** Another connection's client, e.g. one the test will close to play a crashed process. */
   via?: JetStreamClient;
+  maxHandlerMs?: number;
 }
 
 /** Provisions a fresh durable on the commands subject. */
@@ -110,6 +111,7 @@ async function run(
     handlers,
     concurrency: options.concurrency ?? 4,
     retry: { initialMs: 20, maxMs: 80 },
+    ...(options.maxHandlerMs ? { maxHandlerMs: options.maxHandlerMs } : {}),
   });
   runners.push(runner);
   return runner;
@@ -575,6 +577,30 @@ describe('inbox consumer', () => {
     for (let n = 0; n < 12; n++) await publishEnvelope(buildEnvelope(WorkCommand, { n }));
     await waitFor(() => done === 12, 'all handled');
     expect(peak).toBe(3);
+  });
+
+  it('lets go of a message whose handler hangs, so it is redelivered and handled', async () => {
+    const durable = await provision(5, 1_000);
+    await run(
+      durable,
+      [
+        definePreparedHandler(WorkCommand, {
+          // The first delivery's call out (a carrier, a provider) never comes back.
+          prepare: (_data, { deliveryCount }) =>
+            deliveryCount === 1 ? new Promise<never>(() => undefined) : Promise.resolve(null),
+          handle: (data, _prepared, { manager }) => recordEffect(manager, `hung-${data.n}`),
+        }),
+      ],
+      { maxHandlerMs: 1_500 },
+    );
+    await publishEnvelope(buildEnvelope(WorkCommand, { n: 1 }));
+    await waitFor(async () => (await effects('hung-')).length === 1, 'the redelivery handled', {
+      timeoutMs: 10_000,
+    });
+    expect(await effects('hung-')).toEqual([{ key: 'hung-1', times: 1 }]);
+    expect(lines.some((line) => String(line.msg).includes('no longer holding its message'))).toBe(
+      true,
+    );
   });
 
   it('finishes in-flight work when stopped', async () => {

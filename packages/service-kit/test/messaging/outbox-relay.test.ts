@@ -236,12 +236,13 @@ describe('outbox and relay', () => {
     });
     try {
       await proxy.down();
-      // Rows' own backoff long enough that, were they charged for the outage, the publish
-      // after NATS returns would visibly wait for it.
+      // The passes during the outage must charge no row (checked below). The one pass that
+      // straddles NATS's return may: its publishes time out while the probe already gets an
+      // answer, which looks like the rows' fault; that costs them one short backoff of their own.
       await relay({
         js: jetstream(viaProxy),
         publishTimeoutMs: 300,
-        rowRetry: { initialMs: 60_000, maxMs: 60_000 },
+        rowRetry: { initialMs: 1_000, maxMs: 1_000 },
       });
       await dataSource.transaction(async (manager) => {
         for (let n = 0; n < 3; n++) await enqueueMessage(manager, WorkCommand, { n });
@@ -324,6 +325,42 @@ describe('outbox and relay', () => {
     expect(row.last_error).toMatch(/no responders/);
     expect(row.attempts).toBeGreaterThanOrEqual(1);
     expect(row.due).toBe(false); // waiting for its own backoff
+  });
+
+  it('charges rows whose publishes only time out, when JetStream itself answers', async () => {
+    // A subject something listens on but no stream stores: each publish waits out its timeout,
+    // like a stream that stopped answering while NATS is fine. Blaming NATS for these would
+    // hold every other row behind them for good.
+    const silent = nc.subscribe(ns.subject(Unroutable.type));
+    try {
+      await relay({
+        batchSize: 2,
+        publishTimeoutMs: 200,
+        retry: { initialMs: 10_000, maxMs: 10_000 },
+        rowRetry: { initialMs: 60_000, maxMs: 60_000 },
+      });
+      const stuck = await dataSource.transaction(async (manager) => [
+        await enqueueMessage(manager, Unroutable, { n: 1 }),
+        await enqueueMessage(manager, Unroutable, { n: 2 }),
+      ]);
+      await dataSource.transaction(async (manager) => {
+        for (let n = 0; n < 4; n++) await enqueueMessage(manager, WorkCommand, { n });
+      });
+      await waitFor(
+        async () => (await unsentCount()) === 2,
+        'the healthy rows past the silent ones',
+        {
+          timeoutMs: 5_000,
+        },
+      );
+      for (const row of stuck) {
+        const stored = await rowOf(row.id);
+        expect(stored.attempts).toBe(1);
+        expect(stored.due).toBe(false);
+      }
+    } finally {
+      silent.unsubscribe();
+    }
   });
 
   it('retries a failing row later, after its own backoff, and publishes it once it can', async () => {
