@@ -1,7 +1,13 @@
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { ChargePayment, OrderCancelled, RefundPayment } from '@shop/contracts';
+import { createLogger } from '@shop/service-kit';
 import type { TestService } from '@shop/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createReconciler } from '../src/application/reconciler.js';
+import { ownRefundId } from '../src/domain/own-refund-id.js';
+import { guardProvider } from '../src/payment-provider/guarded.js';
+import { createSandboxProvider } from '../src/payment-provider/sandbox.js';
 import {
   chargeCommand,
   eventsOf,
@@ -189,6 +195,143 @@ describe('charges the order no longer wants', () => {
     expect(await repliesFor(service, 'payments.events.charge.succeeded', b.attemptId)).toHaveLength(
       1,
     );
+  });
+
+  it('a redelivered charge command whose row exists refunds the earlier kept charge before charging', async () => {
+    const orderId = randomUUID();
+    const a = chargeCommand({ orderId, attempt: 1 });
+    await publish(service, ChargePayment, a);
+    await replyTo(service, 'payments.events.charge.succeeded', a.attemptId);
+    // B's first delivery inserted its row and died before anything else.
+    const b = chargeCommand({ orderId, attempt: 2, providerPaymentMethodId: 'pm_card_amex' });
+    await query(
+      `INSERT INTO payments (attempt_id, attempt, order_id, order_number, customer_id, payment_method_id,
+         provider_payment_method_id, amount, currency, provider)
+       VALUES ($1, 2, $2, $3, $4, $5, 'pm_card_amex', $6, 'USD', 'sandbox')`,
+      [b.attemptId, orderId, b.orderNumber, b.customerId, b.paymentMethodId, b.amount],
+    );
+    await publish(service, ChargePayment, b);
+    await replyTo(service, 'payments.events.charge.succeeded', b.attemptId);
+    const [refundOfA] = await query<{ refund_id: string; status: string }>(
+      `SELECT r.refund_id, r.status FROM refunds r JOIN payments p ON p.id = r.payment_id
+        WHERE p.attempt_id = $1`,
+      [a.attemptId],
+    );
+    expect(refundOfA?.status).toBe('succeeded');
+    // A's money went back before B's charge was made: never both held at once.
+    const ledger = readFileSync(sandbox.ledgerFile, 'utf8').split('\n');
+    const refundedAt = ledger.findIndex((line) => line.includes(refundOfA!.refund_id));
+    const chargedAt = ledger.findIndex(
+      (line) => line.includes(b.attemptId) && line.includes('"charge"'),
+    );
+    expect(refundedAt).toBeGreaterThanOrEqual(0);
+    expect(chargedAt).toBeGreaterThan(refundedAt);
+  });
+
+  it('a refused refund of an unwanted charge is recorded, answered, counted, and retried later under a new key', async () => {
+    // A was charged at the provider for less than its row says (so the provider refuses to
+    // refund the row's amount), its handler died, and the order was cancelled meanwhile.
+    const orderId = randomUUID();
+    const a = chargeCommand({ orderId, attempt: 1 });
+    await query(
+      `INSERT INTO payments (attempt_id, attempt, order_id, order_number, customer_id, payment_method_id,
+         provider_payment_method_id, amount, currency, provider)
+       VALUES ($1, 1, $2, $3, $4, $5, 'pm_card_visa', $6, 'USD', 'sandbox')`,
+      [a.attemptId, orderId, a.orderNumber, a.customerId, a.paymentMethodId, a.amount],
+    );
+    const charged = await fetch(`${sandbox.url}/v1/charges`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'idempotency-key': a.attemptId },
+      body: JSON.stringify({ amount: 1000, currency: 'USD', paymentMethod: 'pm_card_visa' }),
+    });
+    expect(charged.status).toBe(201);
+    await cancel(orderId);
+
+    await publish(service, ChargePayment, a);
+    const reply = await replyTo(service, 'payments.events.charge.failed', a.attemptId);
+    expect(reply.data.attemptId).toBe(a.attemptId);
+    const firstKey = ownRefundId(a.attemptId, 0);
+    expect(await refundAnswer(service, firstKey)).toMatchObject([
+      { type: 'failed', errorCode: 'charge_already_refunded' },
+    ]);
+    const [row] = await paymentRows(service, orderId);
+    expect(row).toMatchObject({ status: 'refunded' });
+    expect(
+      await query('SELECT refund_id, status FROM refunds WHERE payment_id = $1', [row!.id]),
+    ).toEqual([{ refund_id: firstKey, status: 'failed' }]);
+    expect(
+      await service.infrastructure.registry.getSingleMetricAsString(
+        'payments_unwanted_refund_failures_total',
+      ),
+    ).toMatch(/reason="order_cancelled".*\} 1/);
+
+    // Whatever refused it is fixed; the reconciler opens a new refund, under a new key.
+    await query('UPDATE payments SET amount = 1000 WHERE id = $1', [row!.id]);
+    const reconciler = createReconciler({
+      dataSource: service.infrastructure.dataSource,
+      provider: guardProvider(createSandboxProvider(sandbox.url), {
+        timeoutMs: 3000,
+        resetTimeoutMs: 1000,
+      }),
+      logger: createLogger({ service: 'test', level: 'silent' }),
+      intervalMs: 60_000,
+      afterMs: 0,
+    });
+    expect((await reconciler.runOnce()).refundsRequested).toBeGreaterThanOrEqual(1);
+    const refunds = await waitFor(async () => {
+      const found = await query<{ refund_id: string; status: string }>(
+        'SELECT refund_id, status FROM refunds WHERE payment_id = $1 ORDER BY created_at',
+        [row!.id],
+      );
+      return found[1]?.status === 'succeeded' ? found : null;
+    }, 'the new refund through');
+    expect(refunds[0]).toEqual({ refund_id: firstKey, status: 'failed' });
+    expect(refunds[1]!.refund_id).not.toBe(firstKey);
+    expect(sandbox.entriesFor(refunds[1]!.refund_id).map((entry) => entry.kind)).toEqual([
+      'refund',
+    ]);
+    expect(sandbox.entriesFor(firstKey)).toEqual([]);
+    // Money back: nothing more for the reconciler to do.
+    expect((await reconciler.runOnce()).refundsRequested).toBe(0);
+  });
+
+  it('a kept charge of a cancelled order whose refund was refused gets a new refund from the reconciler', async () => {
+    const orderId = randomUUID();
+    const a = chargeCommand({ orderId, attempt: 1 });
+    await publish(service, ChargePayment, a);
+    await replyTo(service, 'payments.events.charge.succeeded', a.attemptId);
+    const [paid] = await paymentRows(service, orderId);
+    const chargeId = paid!.provider_charge_id!;
+    await cancel(orderId);
+    const reconciler = createReconciler({
+      dataSource: service.infrastructure.dataSource,
+      provider: guardProvider(createSandboxProvider(sandbox.url), {
+        timeoutMs: 3000,
+        resetTimeoutMs: 1000,
+      }),
+      logger: createLogger({ service: 'test', level: 'silent' }),
+      intervalMs: 60_000,
+      afterMs: 0,
+    });
+    const statuses = () =>
+      query<{ status: string }>(
+        'SELECT status FROM refunds WHERE payment_id = $1 ORDER BY created_at',
+        [paid!.id],
+      ).then((found) => found.map((refund) => refund.status));
+    // The first refund is refused (the provider does not know the charge it names).
+    await query(`UPDATE payments SET provider_charge_id = 'ch_gone_' || id WHERE id = $1`, [
+      paid!.id,
+    ]);
+    await reconciler.runOnce();
+    await waitFor(async () => (await statuses())[0] === 'failed', 'the first refund refused');
+    await query('UPDATE payments SET provider_charge_id = $2 WHERE id = $1', [paid!.id, chargeId]);
+    // The charge is still kept: the next pass opens a new refund, which goes through.
+    await reconciler.runOnce();
+    await waitFor(
+      async () => (await statuses()).join() === 'failed,succeeded',
+      'a second refund through',
+    );
+    expect((await paymentRows(service, orderId))[0]?.status).toBe('refunded');
   });
 
   it('when the earlier charge cannot be given back, the later attempt is not charged either', async () => {

@@ -29,7 +29,8 @@ export interface ReconcileReport {
  *    deliveries): asked by key, never charged twice (where the provider's lookup cannot prove
  *    "never charged", the create is repeated under the same key: see settleCharge); recorded,
  *    replied, and refunded at once when the order no longer wants the money;
- * 2. kept charges of cancelled orders that nobody refunded: a refund is opened;
+ * 2. kept charges of cancelled orders with no live refund (none yet, or only refused ones),
+ *    and unwanted charges whose own refund the provider refused: a new refund is opened;
  * 3. refunds left pending after a lost answer: tried again with the same key.
  * Each row is claimed in its own transaction with FOR UPDATE SKIP LOCKED, so replicas (and
  * live handlers, which hold the row lock) never work on the same row.
@@ -90,6 +91,27 @@ export function createReconciler(settings: ReconcilerSettings) {
     return count;
   }
 
+  async function refundRefusedUnwanted(): Promise<number> {
+    const found = await paymentsRepository(dataSource.manager).unrefundedUnwanted(afterMs, batch);
+    let count = 0;
+    for (const { id, reason } of found) {
+      const opened = await dataSource.transaction(async (manager) => {
+        const payment = await paymentsRepository(manager).lockById(id, { skipLocked: true });
+        if (payment?.status !== 'refunded') return false;
+        const { created } = await requestRefund(manager, payment, { reason, requestedBy: null });
+        return created;
+      });
+      if (opened) {
+        count += 1;
+        logger.warn(
+          { paymentId: id, reason },
+          'reconciler opened a new refund of an unwanted charge after a refused one',
+        );
+      }
+    }
+    return count;
+  }
+
   async function retryPendingRefunds(): Promise<number> {
     const paymentIds = await refundsRepository(dataSource.manager).stalePendingPaymentIds(
       afterMs,
@@ -111,7 +133,7 @@ export function createReconciler(settings: ReconcilerSettings) {
   async function runOnce(): Promise<ReconcileReport> {
     return {
       settled: await settleStaleAttempts(),
-      refundsRequested: await refundCancelledOrders(),
+      refundsRequested: (await refundCancelledOrders()) + (await refundRefusedUnwanted()),
       refundsRetried: await retryPendingRefunds(),
     };
   }

@@ -35,6 +35,7 @@ export async function recordChargeOutcome(
         outcome.chargeId,
         unwanted,
         deps.provider,
+        deps.logger,
       );
       // Answered as a duplicate command would be: a failure naming the reason. The saga is not
       // waiting on this attempt (it cancelled, or issued a later one), but it must never read

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { RefundPayment } from '@shop/contracts';
-import { enqueueMessage, recordAudit, type Logger } from '@shop/service-kit';
+import { enqueueMessage, recordAudit, serviceCounter, type Logger } from '@shop/service-kit';
 import type { EntityManager } from 'typeorm';
 import { classifyCallFailure } from '../domain/charge-outcome.js';
 import { ownRefundId } from '../domain/own-refund-id.js';
@@ -133,9 +133,11 @@ export async function executeRefund(
  * A charge found for an attempt whose order no longer wants it: refunded at the provider now
  * (synchronously: keeping it would break one-success-per-order) and recorded in one step as
  * charged-and-refunded, with the refund and audit rows saying why. Throws if the provider
- * cannot refund now, so the caller's transaction rolls back and it is tried again later, under
+ * cannot be reached, so the caller's transaction rolls back and it is tried again later, under
  * the same derived refund id (`ownRefundId`), so a refund that did happen is not made twice.
- * The charge's reply is then a failure naming the reason (`replyToCharge`), never a success.
+ * A refusal is recorded (failed refund, error log, `payments_unwanted_refund_failures_total`)
+ * and the charge stays settled; the reconciler asks again under a new key
+ * (`unrefundedUnwanted`). The charge's reply is a failure (`replyToCharge`), never a success.
  */
 export async function refundUnwantedCharge(
   manager: EntityManager,
@@ -143,6 +145,7 @@ export async function refundUnwantedCharge(
   chargeId: string,
   reason: UnwantedReason,
   provider: GuardedProvider,
+  logger: Logger,
 ): Promise<PaymentRecord> {
   assertTransition(payment.status, 'refunded');
   const payments = paymentsRepository(manager);
@@ -177,7 +180,46 @@ export async function refundUnwantedCharge(
     amount: payment.amount,
   });
   if (result.status === 'refused') {
-    throw new Error(`provider refused to refund unwanted charge ${chargeId}: ${result.code}`);
+    // Recorded, not rolled back: a refused key is refused for good (Stripe replays it), so
+    // the next try (the reconciler's: `unrefundedUnwanted`) must be a new refund, and the
+    // derived id counts this refusal. The charge stays settled, and the saga gets its answer.
+    const failed = await refunds.markFailed(refund.id, result.code);
+    await recordAudit(manager, {
+      entityType: 'refund',
+      entityId: refund.id,
+      action: 'update',
+      before: refund,
+      after: failed,
+    });
+    await replyRefundFailed(
+      manager,
+      {
+        orderId: refund.orderId,
+        refundId: refund.refundId,
+        paymentId: refund.paymentId,
+        amount: refund.amount,
+        currency: refund.currency,
+      },
+      { code: result.code, retryable: false },
+    );
+    if (provider.registry) {
+      serviceCounter(provider.registry, {
+        name: 'payments_unwanted_refund_failures_total',
+        help: 'Refunds of charges the order no longer wanted that the provider refused (retried later under a new key)',
+        labelNames: ['reason'],
+      }).inc({ reason });
+    }
+    logger.error(
+      {
+        paymentId: payment.id,
+        orderId: payment.orderId,
+        refundId: refund.refundId,
+        reason,
+        code: result.code,
+      },
+      'provider refused to refund a charge the order no longer wants; the reconciler tries again',
+    );
+    return charged;
   }
   const done = await refunds.markSucceeded(refund.id, result.refundId);
   await replyRefundSucceeded(manager, done);

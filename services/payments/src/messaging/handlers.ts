@@ -66,12 +66,24 @@ export function chargeHandler(provider: ProviderSource) {
       await recordChargeOutcome(manager, payment, notCharged(unwanted), deps);
       return;
     }
-    if (!unwanted && created) {
+    if (!unwanted) {
       // Earlier attempts' kept charges go back before this one is made, so the card is never
       // charged twice at once; if that cannot be done now, this attempt is not made either.
+      // Also on a redelivery (the row exists: its first delivery may have died before this
+      // step, and `resume` may charge it now); idempotent, as only kept charges are refunded.
       const cleared = await refundEarlierCharges(manager, payment, deps);
       if (!cleared.ok) {
-        await recordChargeOutcome(manager, payment, notCharged(cleared.code), deps);
+        // A row from an earlier delivery may have been charged already: declared "not charged"
+        // only once the provider says so (a charge found is recorded as usual).
+        let outcome = notCharged(cleared.code);
+        if (!created) {
+          const known = await settleCharge(gateway, payment, 'lookup-only');
+          if (known.kind === 'unknown') {
+            throw new OutcomeUnknownError(data.attemptId, known.failure.message);
+          }
+          if (known.outcome.kind === 'succeeded') outcome = known.outcome;
+        }
+        await recordChargeOutcome(manager, payment, outcome, deps);
         return;
       }
     }

@@ -19,6 +19,8 @@ export type GuardSettings = ThirdPartyGuardSettings;
 export interface GuardedProvider extends ProviderGuarantees {
   readonly name: string;
   readonly breaker: Breaker<[(signal: AbortSignal) => Promise<unknown>], unknown>;
+  /** The service's metrics registry, when it has one: where payments' own counters go. */
+  readonly registry?: GuardSettings['registry'];
   charge(request: ChargeRequest): Promise<ProviderCharge>;
   findCharge(idempotencyKey: string): Promise<ProviderCharge | null>;
   refund(request: RefundRequest): Promise<ProviderRefund>;
@@ -45,6 +47,7 @@ export function guardProvider(provider: PaymentProvider, settings: GuardSettings
     lookupIsAuthoritative: provider.lookupIsAuthoritative,
     idempotencyKeyTtlMs: provider.idempotencyKeyTtlMs,
     breaker,
+    ...(settings.registry ? { registry: settings.registry } : {}),
     charge: (request) => run((signal) => provider.charge(request, signal)),
     findCharge: (key) => run((signal) => provider.findCharge(key, signal)),
     refund: (request) => run((signal) => provider.refund(request, signal)),

@@ -201,18 +201,46 @@ export function paymentsRepository(manager: EntityManager) {
       return found.map((row) => row.id);
     },
 
-    /** Kept charges of orders cancelled at least `olderThanMs` ago that nobody has refunded. */
+    /**
+     * Kept charges of orders cancelled at least `olderThanMs` ago with no live refund: none yet,
+     * or only refused ones (a refused refund is history; the next one is a new refund).
+     */
     async unrefundedCancelledIds(olderThanMs: number, limit: number): Promise<string[]> {
       const found = (await manager.query(
         `SELECT p.id FROM payments p
            JOIN cancelled_orders c ON c.order_id = p.order_id
           WHERE p.status = 'succeeded'
             AND c.created_at < now() - make_interval(secs => $1 / 1000.0)
-            AND NOT EXISTS (SELECT 1 FROM refunds r WHERE r.payment_id = p.id)
+            AND NOT EXISTS (SELECT 1 FROM refunds r WHERE r.payment_id = p.id
+                              AND r.status IN ('pending', 'succeeded'))
           LIMIT $2`,
         [olderThanMs, limit],
       )) as Array<{ id: string }>;
       return found.map((row) => row.id);
+    },
+
+    /**
+     * Unwanted charges payments settled as refunded at once whose refund the provider refused
+     * (`refundUnwantedCharge`), last refused at least `olderThanMs` ago, with no live refund:
+     * the money is still at the provider. Each with the reason it was unwanted.
+     */
+    async unrefundedUnwanted(
+      olderThanMs: number,
+      limit: number,
+    ): Promise<Array<{ id: string; reason: string }>> {
+      return (await manager.query(
+        `SELECT p.id, (SELECT r.reason FROM refunds r WHERE r.payment_id = p.id
+                         ORDER BY r.created_at DESC LIMIT 1) AS reason
+           FROM payments p
+          WHERE p.status = 'refunded'
+            AND EXISTS (SELECT 1 FROM refunds r WHERE r.payment_id = p.id AND r.status = 'failed')
+            AND (SELECT max(r.updated_at) FROM refunds r WHERE r.payment_id = p.id)
+                  < now() - make_interval(secs => $1 / 1000.0)
+            AND NOT EXISTS (SELECT 1 FROM refunds r WHERE r.payment_id = p.id
+                              AND r.status IN ('pending', 'succeeded'))
+          LIMIT $2`,
+        [olderThanMs, limit],
+      )) as Array<{ id: string; reason: string }>;
     },
 
     /** Newest first, keyset on (created_at, id); `customerId` null means staff (all). */
@@ -266,7 +294,8 @@ export function paymentsRepository(manager: EntityManager) {
            EXISTS (
              SELECT 1 FROM payments p JOIN cancelled_orders c ON c.order_id = p.order_id
               WHERE p.order_id = $1 AND p.status = 'succeeded'
-                AND NOT EXISTS (SELECT 1 FROM refunds r WHERE r.payment_id = p.id)
+                AND NOT EXISTS (SELECT 1 FROM refunds r WHERE r.payment_id = p.id
+                                  AND r.status IN ('pending', 'succeeded'))
            ) AS unrefunded`,
         [orderId],
       )) as Array<{ refund_open: boolean; unrefunded: boolean }>;
