@@ -11,6 +11,7 @@ export * from './data-source.js';
 export * from './identifiers.js';
 export * from './migrate.js';
 export * from './pg-errors.js';
+export * from './query-results.js';
 export * from './prepare.js';
 export * from './typeorm-logger.js';
 export * from './urls.js';

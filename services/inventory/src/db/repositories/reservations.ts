@@ -1,6 +1,6 @@
+import { returnedRows } from '@shop/service-kit';
 import type { EntityManager } from 'typeorm';
 import type { Line } from '../../domain/reservation.js';
-import { returnedRows } from './rows.js';
 
 export interface HeldLine extends Line {
   reservedAt: Date;

@@ -1,6 +1,6 @@
+import { returnedRows } from '@shop/service-kit';
 import type { EntityManager } from 'typeorm';
 import { Shipment } from '../entities/shipment.entity.js';
-import { returnedRows } from './rows.js';
 
 export function shipmentsRepository(manager: EntityManager) {
   const repository = manager.getRepository(Shipment);

@@ -1,10 +1,10 @@
+import { returnedRows } from '@shop/service-kit';
 import type { PageCursor } from '@shop/contracts';
 import type { EntityManager } from 'typeorm';
 import type { Availability } from '../../cache/availability-cache.js';
 import type { LedgerType } from '../../domain/adjustments.js';
 import { InventoryItem } from '../entities/inventory-item.entity.js';
 import { cursorPositionSql, toPage } from '../pagination.js';
-import { returnedRows } from './rows.js';
 
 /** A stock row's numbers right after a change, as events and the cache need them. */
 export interface StockLevels {

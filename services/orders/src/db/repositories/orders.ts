@@ -1,3 +1,4 @@
+import { returnedRows } from '@shop/service-kit';
 import type { EntityManager } from 'typeorm';
 import type { OrderPatch, OrderStatus, SagaState, TimelineEntry } from '../../domain/saga/types.js';
 import { OrderItem } from '../entities/order-item.entity.js';
@@ -199,12 +200,14 @@ export function createOrdersRepository(manager: EntityManager) {
       if (!FINAL_STATES.includes(status) || sagaState !== status) {
         return { outcome: 'not_final', status, sagaState };
       }
-      const [updated] = (await manager.query(
-        `UPDATE orders SET deleted_at = now(), updated_at = now()
-          WHERE id = $1 AND deleted_at IS NULL RETURNING deleted_at`,
-        [orderId],
-      )) as [{ deleted_at: Date }[], number];
-      return { outcome: 'deleted', deletedAt: updated[0]!.deleted_at };
+      const [updated] = returnedRows<{ deleted_at: Date }>(
+        await manager.query(
+          `UPDATE orders SET deleted_at = now(), updated_at = now()
+            WHERE id = $1 AND deleted_at IS NULL RETURNING deleted_at`,
+          [orderId],
+        ),
+      );
+      return { outcome: 'deleted', deletedAt: updated!.deleted_at };
     },
 
     itemsOf(orderIds: string[]): Promise<OrderItem[]> {

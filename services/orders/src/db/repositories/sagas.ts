@@ -1,3 +1,4 @@
+import { affectedRowCount, returnedRows } from '@shop/service-kit';
 import type { EntityManager } from 'typeorm';
 import type { Saga, SagaData, SagaState } from '../../domain/saga/types.js';
 
@@ -25,25 +26,6 @@ interface SagaRow {
   next_deadline_at: Date | null;
   correlation_id: string | null;
   data: SagaData;
-}
-
-/**
- * TypeORM's postgres driver answers an UPDATE with `[rows, rowCount]` rather than the rows, so
- * the count is read from whichever shape came back.
- */
-function affectedRows(result: unknown): number {
-  if (Array.isArray(result) && result.length === 2 && Array.isArray(result[0])) {
-    return Number(result[1]);
-  }
-  return Array.isArray(result) ? result.length : 0;
-}
-
-/** The rows an UPDATE ... RETURNING gave back, whichever shape the driver answered with. */
-function returnedRows<Row>(result: unknown): Row[] {
-  if (Array.isArray(result) && result.length === 2 && Array.isArray(result[0])) {
-    return result[0] as Row[];
-  }
-  return Array.isArray(result) ? (result as Row[]) : [];
 }
 
 const COLUMNS = 'order_id, state, version, step_resends, next_deadline_at, correlation_id, data';
@@ -111,7 +93,7 @@ export function createSagasRepository(manager: EntityManager) {
           JSON.stringify(saga.data),
         ],
       )) as unknown;
-      return affectedRows(rows) === 1;
+      return affectedRowCount(rows) === 1;
     },
 
     /**

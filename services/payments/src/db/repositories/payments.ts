@@ -1,6 +1,6 @@
+import { returnedRows } from '@shop/service-kit';
 import type { ChargePayment } from '@shop/contracts';
 import type { EntityManager } from 'typeorm';
-import { rowsOf } from './rows.js';
 import type { PaymentStatus } from '../../domain/payment-status.js';
 
 /** A payment row as the code uses it; timestamps keep Postgres' microseconds for cursors. */
@@ -69,7 +69,7 @@ export type PaymentsSoftDeleteOutcome =
  */
 export function paymentsRepository(manager: EntityManager) {
   const rows = async (sql: string, params: unknown[]) =>
-    rowsOf<PaymentRecord>(await manager.query(sql, params));
+    returnedRows<PaymentRecord>(await manager.query(sql, params));
 
   return {
     /** Inserts the attempt unless its attempt id is known; says whether it did. */
@@ -303,7 +303,7 @@ export function paymentsRepository(manager: EntityManager) {
       if (state?.unrefunded) {
         return { outcome: 'unsettled', reason: 'cancelled_order_not_refunded' };
       }
-      const deleted = rowsOf<{ id: string }>(
+      const deleted = returnedRows<{ id: string }>(
         await manager.query(
           `UPDATE payments SET deleted_at = now(), updated_at = now()
             WHERE order_id = $1 AND deleted_at IS NULL RETURNING id`,

@@ -1,5 +1,5 @@
+import { returnedRows } from '@shop/service-kit';
 import type { EntityManager } from 'typeorm';
-import { rowsOf } from './rows.js';
 import type { RefundStatus } from '../../domain/payment-status.js';
 import type { PaymentRecord } from './payments.js';
 
@@ -35,7 +35,7 @@ export class RefundIdReusedError extends Error {
 /** Refunds' SQL, run with the EntityManager of the transaction in progress. */
 export function refundsRepository(manager: EntityManager) {
   const rows = async (sql: string, params: unknown[]) =>
-    rowsOf<RefundRecord>(await manager.query(sql, params));
+    returnedRows<RefundRecord>(await manager.query(sql, params));
 
   return {
     /**

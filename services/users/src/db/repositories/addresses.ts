@@ -1,3 +1,4 @@
+import { returnedRows } from '@shop/service-kit';
 import type { EntityManager } from 'typeorm';
 import { UserAddress, type AddressType } from '../entities/address.entity.js';
 
@@ -33,12 +34,14 @@ export function createAddressesRepository(manager: EntityManager) {
     },
 
     async softDelete(id: string): Promise<Date | null> {
-      const rows = (await manager.query(
-        `UPDATE user_addresses SET deleted_at = now(), updated_at = now()
-         WHERE id = $1 AND deleted_at IS NULL RETURNING deleted_at`,
-        [id],
-      )) as [Array<{ deleted_at: Date }>, number];
-      return rows[0][0]?.deleted_at ?? null;
+      const [row] = returnedRows<{ deleted_at: Date }>(
+        await manager.query(
+          `UPDATE user_addresses SET deleted_at = now(), updated_at = now()
+           WHERE id = $1 AND deleted_at IS NULL RETURNING deleted_at`,
+          [id],
+        ),
+      );
+      return row?.deleted_at ?? null;
     },
   };
 }

@@ -1,3 +1,4 @@
+import { returnedRows } from '@shop/service-kit';
 import type { Role, TokenRevocation } from '@shop/service-kit';
 import type { EntityManager } from 'typeorm';
 import { User } from '../entities/user.entity.js';
@@ -119,12 +120,14 @@ export function createUsersRepository(manager: EntityManager) {
 
     /** Soft delete; returns when it happened, or null if the account was already gone. */
     async softDelete(id: string): Promise<Date | null> {
-      const rows = (await manager.query(
-        `UPDATE users SET deleted_at = now(), updated_at = now()
-         WHERE id = $1 AND deleted_at IS NULL RETURNING deleted_at`,
-        [id],
-      )) as [Array<{ deleted_at: Date }>, number];
-      return rows[0][0]?.deleted_at ?? null;
+      const [row] = returnedRows<{ deleted_at: Date }>(
+        await manager.query(
+          `UPDATE users SET deleted_at = now(), updated_at = now()
+           WHERE id = $1 AND deleted_at IS NULL RETURNING deleted_at`,
+          [id],
+        ),
+      );
+      return row?.deleted_at ?? null;
     },
 
     /**
@@ -132,12 +135,13 @@ export function createUsersRepository(manager: EntityManager) {
      * stores the returned revocation in Redis once the transaction has committed.
      */
     async revokeTokens(id: string): Promise<TokenRevocation> {
-      const rows = (await manager.query(
-        `UPDATE users SET token_version = token_version + 1, tokens_revoked_at = now()
-         WHERE id = $1 RETURNING token_version, tokens_revoked_at`,
-        [id],
-      )) as [Array<{ token_version: number; tokens_revoked_at: Date }>, number];
-      const row = rows[0][0];
+      const [row] = returnedRows<{ token_version: number; tokens_revoked_at: Date }>(
+        await manager.query(
+          `UPDATE users SET token_version = token_version + 1, tokens_revoked_at = now()
+           WHERE id = $1 RETURNING token_version, tokens_revoked_at`,
+          [id],
+        ),
+      );
       if (!row) throw new Error(`no user ${id} to revoke the tokens of`);
       return { userId: id, tokenVersion: row.token_version, revokedAt: row.tokens_revoked_at };
     },
