@@ -1,16 +1,15 @@
 import { ChargePayment } from '@shop/contracts';
 import type { TestService } from '@shop/service-kit/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   chargeCommand,
   eventsOf,
   paymentRows,
+  paymentsWithSandbox,
   publish,
   replyTo,
-  startPayments,
-  startSandbox,
-  waitFor,
   type SandboxProcess,
+  waitFor,
 } from './support.js';
 
 // The charge command end to end: the real service in-process, the sandbox provider as its own
@@ -19,14 +18,7 @@ describe('charge command', () => {
   let sandbox: SandboxProcess;
   let service: TestService;
 
-  beforeAll(async () => {
-    sandbox = await startSandbox();
-    service = await startPayments('payments_charge', sandbox.url);
-  });
-  afterAll(async () => {
-    await service?.stop();
-    await sandbox?.stop();
-  });
+  paymentsWithSandbox('payments_charge', (running) => void ({ service, sandbox } = running));
 
   it('charges a good card once and replies succeeded', async () => {
     const command = chargeCommand();

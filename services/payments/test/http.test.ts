@@ -1,17 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { ChargePayment, RefundPayment } from '@shop/contracts';
 import type { TestService } from '@shop/service-kit/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   chargeCommand,
   eventsOf,
   paymentRows,
+  paymentsWithSandbox,
   publish,
   replyTo,
-  startPayments,
-  startSandbox,
-  waitFor,
   type SandboxProcess,
+  waitFor,
 } from './support.js';
 
 describe('payments HTTP and refunds', () => {
@@ -35,9 +34,8 @@ describe('payments HTTP and refunds', () => {
         : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
     });
 
-  beforeAll(async () => {
-    sandbox = await startSandbox();
-    service = await startPayments('payments_http', sandbox.url);
+  paymentsWithSandbox('payments_http', async (running) => {
+    ({ service, sandbox } = running);
     tokens = {
       owner: await service.tokenFor({ userId: customerId, role: 'customer' }),
       stranger: await service.tokenFor({ userId: randomUUID(), role: 'customer' }),
@@ -59,10 +57,6 @@ describe('payments HTTP and refunds', () => {
     const rows = await paymentRows(service, orderId);
     failedId = rows.find((row) => row.status === 'failed')!.id;
     succeededId = rows.find((row) => row.status === 'succeeded')!.id;
-  });
-  afterAll(async () => {
-    await service?.stop();
-    await sandbox?.stop();
   });
 
   async function refundRows(): Promise<number> {

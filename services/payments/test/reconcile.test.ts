@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { OrderCancelled } from '@shop/contracts';
 import { createLogger } from '@shop/service-kit';
 import type { TestService } from '@shop/service-kit/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createReconciler } from '../src/application/reconciler.js';
 import { createSandboxProvider } from '../src/payment-provider/sandbox.js';
 import { guardProvider } from '../src/payment-provider/guarded.js';
@@ -10,11 +10,10 @@ import {
   chargeCommand,
   eventsOf,
   paymentRows,
+  paymentsWithSandbox,
   publish,
-  startPayments,
-  startSandbox,
-  waitFor,
   type SandboxProcess,
+  waitFor,
 } from './support.js';
 
 /**
@@ -58,9 +57,8 @@ describe('reconciler', () => {
   let service: TestService;
   let reconciler: ReturnType<typeof createReconciler>;
 
-  beforeAll(async () => {
-    sandbox = await startSandbox();
-    service = await startPayments('payments_reconcile', sandbox.url);
+  paymentsWithSandbox('payments_reconcile', async (running) => {
+    ({ service, sandbox } = running);
     // A second reconciler, as a second replica would run, driven by hand.
     reconciler = createReconciler({
       dataSource: service.infrastructure.dataSource,
@@ -72,10 +70,6 @@ describe('reconciler', () => {
       intervalMs: 60_000,
       afterMs: 1_000,
     });
-  });
-  afterAll(async () => {
-    await service?.stop();
-    await sandbox?.stop();
   });
 
   it('records an orphaned charge the order still wants, and tells the saga', async () => {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ChargePayment, OrderCancelled, RefundPayment } from '@shop/contracts';
 import type { TestService } from '@shop/service-kit/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { softDeletePaymentsOfOrder } from '../src/application/soft-delete.js';
 import { paymentsRepository } from '../src/db/repositories/payments.js';
 import { refundsRepository } from '../src/db/repositories/refunds.js';
@@ -9,16 +9,13 @@ import {
   chargeCommand,
   eventsOf,
   paymentRows,
+  paymentsWithSandbox,
   publish,
   replyTo,
-  startPayments,
-  startSandbox,
   waitFor,
-  type SandboxProcess,
 } from './support.js';
 
 describe("soft-deleting an order's payments (an operator erasing them)", () => {
-  let sandbox: SandboxProcess;
   let service: TestService;
   const operator = { userId: randomUUID() };
   const customerId = randomUUID();
@@ -57,18 +54,13 @@ describe("soft-deleting an order's payments (an operator erasing them)", () => {
     };
   }
 
-  beforeAll(async () => {
-    sandbox = await startSandbox();
-    service = await startPayments('payments_soft_delete', sandbox.url);
+  paymentsWithSandbox('payments_soft_delete', async (running) => {
+    ({ service } = running);
     tokens = {
       owner: await service.tokenFor({ userId: customerId, role: 'customer' }),
       employee: await service.tokenFor({ userId: randomUUID(), role: 'employee' }),
       manager: await service.tokenFor({ userId: randomUUID(), role: 'manager' }),
     };
-  });
-  afterAll(async () => {
-    await service?.stop();
-    await sandbox?.stop();
   });
 
   it("has the validated CHECK and the design's index", async () => {

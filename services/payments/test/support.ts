@@ -21,6 +21,7 @@ import {
   waitUntilReady,
   type RunningProcess,
 } from '../../../scripts/lib/processes.js';
+import { afterAll, beforeAll } from 'vitest';
 import { PaymentsConfig } from '../src/config.js';
 import { paymentsService } from '../src/service.js';
 
@@ -134,6 +135,33 @@ export function startPayments(
     ),
     port: 0,
   }));
+}
+
+export interface PaymentsWithSandbox {
+  service: TestService;
+  sandbox: SandboxProcess;
+}
+
+/**
+ * For one describe block: the sandbox provider as its own process and the payments service
+ * against it, started before the block's tests (then `started` runs, for the block's own
+ * setup) and both stopped after.
+ */
+export function paymentsWithSandbox(
+  label: string,
+  started: (running: PaymentsWithSandbox) => void | Promise<void>,
+): void {
+  let sandbox: SandboxProcess | undefined;
+  let service: TestService | undefined;
+  beforeAll(async () => {
+    sandbox = await startSandbox();
+    service = await startPayments(label, sandbox.url);
+    await started({ service, sandbox });
+  });
+  afterAll(async () => {
+    await service?.stop();
+    await sandbox?.stop();
+  });
 }
 
 /** Publishes a command on the service's namespace, as the saga's outbox relay would. */

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { ChargePayment, OrderCancelled, RefundPayment } from '@shop/contracts';
 import { createLogger } from '@shop/service-kit';
 import type { TestService } from '@shop/service-kit/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createReconciler } from '../src/application/reconciler.js';
 import { ownRefundId } from '../src/domain/own-refund-id.js';
 import { guardProvider } from '../src/payment-provider/guarded.js';
@@ -12,12 +12,11 @@ import {
   chargeCommand,
   eventsOf,
   paymentRows,
+  paymentsWithSandbox,
   publish,
   replyTo,
-  startPayments,
-  startSandbox,
-  waitFor,
   type SandboxProcess,
+  waitFor,
 } from './support.js';
 
 type Data = Record<string, unknown>;
@@ -53,14 +52,7 @@ describe('charges the order no longer wants', () => {
   let sandbox: SandboxProcess;
   let service: TestService;
 
-  beforeAll(async () => {
-    sandbox = await startSandbox();
-    service = await startPayments('payments_unwanted', sandbox.url);
-  });
-  afterAll(async () => {
-    await service?.stop();
-    await sandbox?.stop();
-  });
+  paymentsWithSandbox('payments_unwanted', (running) => void ({ service, sandbox } = running));
 
   const query = <T>(sql: string, params: unknown[]) =>
     service.infrastructure.dataSource.query(sql, params) as Promise<T[]>;
@@ -360,14 +352,10 @@ describe('refund retries', () => {
   let sandbox: SandboxProcess;
   let service: TestService;
 
-  beforeAll(async () => {
-    sandbox = await startSandbox();
-    service = await startPayments('payments_refund_retries', sandbox.url);
-  });
-  afterAll(async () => {
-    await service?.stop();
-    await sandbox?.stop();
-  });
+  paymentsWithSandbox(
+    'payments_refund_retries',
+    (running) => void ({ service, sandbox } = running),
+  );
 
   const query = <T>(sql: string, params: unknown[]) =>
     service.infrastructure.dataSource.query(sql, params) as Promise<T[]>;
